@@ -1,0 +1,181 @@
+//! Who is calling: the `Actor` extractor, staff passwords (argon2id, hashed off the async
+//! workers) and opaque bearer tokens (random, stored only as a SHA-256 hash).
+
+use crate::error::{ApiError, ApiResult};
+use crate::repo;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::LocalBoxFuture;
+use jobtour_domain::text::Password;
+use jobtour_domain::user::Role;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+/// A logged-in staff user, as seen by a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staff {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub role: Role,
+    pub organisation_id: Option<Uuid>,
+}
+
+/// The caller of a request. Extracting it never fails for a missing token (that is an
+/// anonymous caller); a token that is present but unknown, expired or revoked is a 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    Staff(Staff),
+}
+
+impl Actor {
+    /// The staff user, or 401 for anyone else.
+    pub fn staff(&self) -> ApiResult<&Staff> {
+        match self {
+            Self::Staff(s) => Ok(s),
+            Self::Anonymous => Err(ApiError::unauthenticated()),
+        }
+    }
+}
+
+/// The prefix of staff tokens: makes a leaked token recognisable by secret scanners.
+const STAFF_TOKEN_PREFIX: &str = "jts_";
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Some(header) = header else {
+                return Ok(Actor::Anonymous);
+            };
+            let invalid = || {
+                ApiError::new(
+                    actix_web::http::StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "the bearer token is not valid, has expired or was revoked: log in again",
+                )
+            };
+            let header = header.map_err(|_| invalid())?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| t.starts_with(STAFF_TOKEN_PREFIX))
+                .ok_or_else(invalid)?;
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let staff =
+                repo::sessions::find_active(state.db.conn(), &token_hash(token), repo::now())
+                    .await?
+                    .ok_or_else(invalid)?;
+            Ok(Actor::Staff(staff))
+        })
+    }
+}
+
+/// A fresh bearer token and the hash under which it is stored.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("{STAFF_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// SHA-256, hex. A token has 256 bits of entropy, so a fast hash is enough (no salt, no
+/// stretching): the stored value cannot be turned back into a usable token.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Hashes a password with argon2id (OWASP parameters: 19 MiB, 2 passes), on the blocking
+/// thread pool so that the async workers keep serving.
+pub async fn hash_password(password: Password) -> ApiResult<String> {
+    web::block(move || hash_blocking(password.expose()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Checks a password against a stored hash, off the async workers. With no stored hash (no
+/// such user) a dummy hash is checked, so that both cases take the same time.
+pub async fn verify_password(password: String, stored: Option<String>) -> ApiResult<bool> {
+    web::block(move || {
+        let hash = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
+        let ok = PasswordHash::new(hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        ok && stored.is_some()
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut random = [0u8; 24];
+    rand::rng().fill_bytes(&mut random);
+    hash_blocking(&URL_SAFE_NO_PAD.encode(random)).unwrap_or_default()
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with("jts_") && a.len() > 40);
+        assert_eq!(ha, token_hash(&a));
+        assert_eq!(ha.len(), 64);
+        assert!(!ha.contains(&a[4..]));
+    }
+
+    #[test]
+    fn argon2id_round_trip() {
+        let hash = hash_blocking("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong", &parsed)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The connection pool, for PostgreSQL or SQLite, chosen by URL.
+
+use crate::config::DbSettings;
+use jobtour_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long SQLite waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The database: a pool of connections and the way to start a write transaction.
+#[derive(Debug, Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    max_connections: u32,
+}
+
+impl Db {
+    /// Opens the pool; for SQLite, creates the file (and its directory) and turns on WAL,
+    /// a busy timeout and foreign keys on every connection.
+    pub async fn connect(settings: &DbSettings) -> Result<Self, DbErr> {
+        let url = settings.url();
+        let conn = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            if let Some(dir) = options
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                ensure_dir(dir)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.db_pool_size)
+                .acquire_timeout(settings.acquire_timeout())
+                .connect_with(options)
+                .await
+                .map_err(|e| DbErr::Custom(format!("cannot open the SQLite database: {e}")))?;
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        } else {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.db_pool_size)
+                .acquire_timeout(settings.acquire_timeout())
+                .connect_with(options)
+                .await
+                .map_err(|e| DbErr::Custom(format!("cannot connect to PostgreSQL: {e}")))?;
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        };
+        Ok(Self {
+            conn,
+            max_connections: settings.db_pool_size,
+        })
+    }
+
+    /// For reads and single-statement writes.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the write lock up front
+    /// so that a read-then-write transaction waits for its turn instead of failing with
+    /// `SQLITE_BUSY`; PostgreSQL ignores the mode.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// `(open, idle, max)` connections, for the metrics.
+    pub fn pool_usage(&self) -> (u32, usize, u32) {
+        match self.backend() {
+            DbBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle(), self.max_connections)
+            }
+            _ => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle(), self.max_connections)
+            }
+        }
+    }
+
+    /// Whether the database answers, within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(timeout, self.conn.ping()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), DbErr> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))
+}

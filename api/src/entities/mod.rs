@@ -1,0 +1,7 @@
+//! sea-orm models: the shape of the tables, no behaviour. Rules live in `jobtour_domain`,
+//! queries in `crate::repo`.
+
+pub mod login_throttle;
+pub mod organisation;
+pub mod session;
+pub mod user;

@@ -1,0 +1,297 @@
+//! `ApiError`: the one error path. Every failure a handler, an extractor, the domain or the
+//! database can produce becomes an RFC 9457 `application/problem+json` answer with a stable
+//! machine `code`. Internal causes are logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use jobtour_domain::DomainError;
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+/// The media type of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem: what every error answer carries.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:jobtour:problem:<code>`.
+    #[schema(example = "urn:jobtour:problem:validation_failed")]
+    pub r#type: String,
+    /// Short summary of the kind of problem.
+    #[schema(example = "Unprocessable Content")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong with this request, for a human.
+    #[schema(example = "2 field(s) are invalid")]
+    pub detail: String,
+    /// Stable, machine-readable code; clients match on it.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// Per-field failures, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field, as named in the request (`email`, `sectors[1]`).
+    #[schema(example = "email")]
+    pub field: String,
+    /// Stable reason code (`required`, `too_long`, `invalid_email`…).
+    #[schema(example = "invalid_email")]
+    pub code: String,
+    /// Human explanation.
+    #[schema(example = "must be an e-mail address like name@example.org")]
+    pub message: String,
+}
+
+/// An error answer under construction.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<ProblemField>,
+    retry_after: Option<u64>,
+    allow: Option<String>,
+    /// Logged for 5xx answers, never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            allow: None,
+            cause: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "log in and send the token as `Authorization: Bearer <token>`",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "the resource changed since you read it (If-Match does not match its ETag): read it again",
+        )
+    }
+
+    pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed attempts: try again in {retry_after_secs} s"),
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
+    }
+
+    pub fn method_not_allowed(allow: String) -> Self {
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this resource allows {allow}"),
+        );
+        e.allow = Some(allow);
+        e
+    }
+
+    /// A 500 whose cause is logged and hidden.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on our side; it has been logged",
+        );
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    /// A 422 with one failed field.
+    pub fn invalid_field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        DomainError::field(field, jobtour_domain::error::Invalid::new(code, message)).into()
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            r#type: format!("urn:jobtour:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+        }
+    }
+
+    /// Maps a database error met while deleting: a foreign key that still points at the row
+    /// means the row owns data, which is a conflict, not a bad reference.
+    pub fn from_delete(err: DbErr, what: &str) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => Self::conflict(
+                "in_use",
+                format!(
+                    "this {what} still owns data (users, tours, positions…): remove or move it first"
+                ),
+            ),
+            _ => err.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " (cause: {cause})")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(
+                code = self.code,
+                cause = self.cause.as_deref().unwrap_or(""),
+                "request failed"
+            );
+        }
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            res.insert_header((header::ALLOW, allow.clone()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::Invalid(fields) => {
+                let mut e = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    format!("{} field(s) are invalid", fields.len()),
+                );
+                e.errors = fields
+                    .into_iter()
+                    .map(|f| ProblemField {
+                        field: f.field,
+                        code: f.code.to_owned(),
+                        message: f.message,
+                    })
+                    .collect();
+                e
+            }
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return Self::conflict(
+                    "already_exists",
+                    "a resource with the same unique value already exists",
+                );
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_reference",
+                    "a referenced resource does not exist",
+                );
+            }
+            _ => {}
+        }
+        match &err {
+            DbErr::ConnectionAcquire(_) => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_busy",
+                    "the database is busy or unreachable: retry shortly",
+                );
+                e.retry_after = Some(1);
+                e.cause = Some(err.to_string());
+                e
+            }
+            _ if is_check_violation(&err) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "constraint_violated",
+                "the request breaks a rule of the data model",
+            ),
+            _ => Self::internal(err),
+        }
+    }
+}
+
+/// CHECK constraints back the domain's rules; should one fire, the client sent bad data.
+fn is_check_violation(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    // PostgreSQL 23514 check_violation; SQLite 275 SQLITE_CONSTRAINT_CHECK.
+    matches!(db.code().as_deref(), Some("23514") | Some("275"))
+}
+
+/// What handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,247 @@
+//! The parts of the HTTP contract shared by every resource: extractor errors as problems,
+//! cursor pages, `ETag`/`If-Match`, `201 Created` with `Location`, and PATCH's
+//! absent-versus-null.
+
+use crate::error::{ApiError, ApiResult};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// JSON bodies: at most 1 MiB, `application/json` (or any `+json` type), errors as problems.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type(|mime| mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+        .content_type_required(true)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+/// Path parameters (UUIDs): a malformed one is a 400, not a 404 from the router or a 500.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| path_error(err).into())
+}
+
+/// Query strings: unknown or malformed parameters are a 400.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| query_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        JsonPayloadError::Deserialize(e) => serde_error(&e),
+        JsonPayloadError::Serialize(e) => ApiError::internal(e),
+        other => ApiError::bad_request(
+            "malformed_json",
+            format!("the body could not be read: {other}"),
+        ),
+    }
+}
+
+/// serde's messages name the field and the expected shape, never anything internal.
+fn serde_error(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let msg = e.to_string();
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {msg}"),
+        ),
+        Category::Data if msg.starts_with("unknown field") => ApiError::bad_request(
+            "unknown_field",
+            format!("the body has a field this endpoint does not know: {msg}"),
+        ),
+        Category::Data => {
+            if let Some(field) = msg
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split('`').next())
+            {
+                ApiError::invalid_field(field, "required", "is required")
+            } else {
+                ApiError::bad_request(
+                    "invalid_body",
+                    format!("the body does not have the expected shape: {msg}"),
+                )
+            }
+        }
+    }
+}
+
+fn path_error(err: PathError) -> ApiError {
+    let PathError::Deserialize(e) = err else {
+        return ApiError::bad_request("invalid_path", "the path is not valid");
+    };
+    ApiError::bad_request(
+        "invalid_path",
+        format!("a path parameter is not valid: {e}"),
+    )
+}
+
+fn query_error(err: QueryPayloadError) -> ApiError {
+    match err {
+        QueryPayloadError::Deserialize(e) => ApiError::bad_request(
+            "invalid_query",
+            format!("the query string is not valid: {e}"),
+        ),
+        other => ApiError::bad_request(
+            "invalid_query",
+            format!("the query string is not valid: {other}"),
+        ),
+    }
+}
+
+/// Default and largest page size.
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// One page of a list: the items and, when more follow, the cursor to the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A validated page request: how many rows, and after which key.
+#[derive(Debug, Clone)]
+pub struct PageRequest<K> {
+    pub limit: u64,
+    pub after: Option<K>,
+}
+
+impl<K: DeserializeOwned> PageRequest<K> {
+    /// Checks `limit` (1..=200, default 50) and decodes the opaque cursor.
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<Self> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("limit must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let after = cursor.map(decode_cursor).transpose()?;
+        Ok(Self {
+            limit: u64::from(limit),
+            after,
+        })
+    }
+}
+
+/// Builds a page from `limit + 1` rows fetched in key order.
+pub fn page_of<R, T, K: Serialize>(
+    mut rows: Vec<R>,
+    limit: u64,
+    key: impl Fn(&R) -> K,
+    render: impl Fn(R) -> T,
+) -> Page<T> {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| encode_cursor(&key(r)))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(render).collect(),
+        next_cursor,
+    }
+}
+
+fn encode_cursor<K: Serialize>(key: &K) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+fn decode_cursor<K: DeserializeOwned>(raw: &str) -> ApiResult<K> {
+    URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out")
+        })
+}
+
+/// The entity tag of a resource at `version`.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// Checks `If-Match` against the current version: absent passes, `*` passes, otherwise one of
+/// the listed strong tags must match (RFC 9110 §13.1.1). A stale tag is a 412.
+pub fn check_if_match(req: &HttpRequest, version: i32) -> ApiResult<()> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::bad_request("invalid_header", "If-Match is not valid"))?;
+    let current = etag(version);
+    let matches = value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == current);
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::precondition_failed())
+    }
+}
+
+/// `200 OK` with the body and its `ETag`.
+pub fn ok_with_etag<T: Serialize>(body: &T, version: i32) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// `201 Created` with `Location`, `ETag` and the body.
+pub fn created<T: Serialize>(location: String, body: &T, version: i32) -> HttpResponse {
+    let mut res = HttpResponse::Created();
+    if let Ok(loc) = HeaderValue::from_str(&location) {
+        res.insert_header((header::LOCATION, loc));
+    }
+    res.insert_header((header::ETAG, etag(version))).json(body)
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+/// Use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// A PATCH value for a field that cannot be null: absent keeps `current`, `null` is a 422.
+pub fn patch_required<T>(patch: Option<Option<T>>, current: T, field: &str) -> ApiResult<T> {
+    match patch {
+        None => Ok(current),
+        Some(Some(value)) => Ok(value),
+        Some(None) => Err(ApiError::invalid_field(
+            field,
+            "required",
+            "must not be null",
+        )),
+    }
+}

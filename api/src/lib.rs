@@ -1,0 +1,17 @@
+//! The jobtour HTTP API: a request enters in `routes/`, is authorised by `policy`, decided by
+//! the `jobtour_domain` crate, persisted by `repo/` and rendered back by `routes/`.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod policy;
+pub mod repo;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

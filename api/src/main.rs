@@ -1,0 +1,159 @@
+//! `jobtour`: the server and its tasks.
+
+use clap::{Parser, Subcommand};
+use jobtour_api::config::{DbSettings, LogFormat, ServeSettings};
+use jobtour_api::db::Db;
+use jobtour_api::routes::users::{NewUser, create_user};
+use jobtour_api::startup::Application;
+use jobtour_api::{openapi, telemetry};
+use std::io::Read;
+use std::process::ExitCode;
+use uuid::Uuid;
+
+/// A recruitment campaign on wheels: the jobtour API server and its tasks.
+///
+/// Every setting can be given as a flag or as the environment variable shown.
+#[derive(Debug, Parser)]
+#[command(name = "jobtour", version, about)]
+struct Cli {
+    #[command(flatten)]
+    db: DbSettings,
+
+    /// Log format.
+    #[arg(
+        long,
+        env = "JOBTOUR_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (applies pending migrations first, unless --no-migrate).
+    Serve(ServeSettings),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage staff users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document (YAML), as committed in openapi.yaml.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a staff user, e.g. the first organiser.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The password; or set JOBTOUR_PASSWORD, or pass --password-stdin.
+        #[arg(long, env = "JOBTOUR_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Read the password from standard input (first line).
+        #[arg(long, conflicts_with = "password")]
+        password_stdin: bool,
+        #[arg(long, value_parser = ["organiser", "partner"])]
+        role: String,
+        /// The organisation a partner acts for.
+        #[arg(long)]
+        organisation: Option<Uuid>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(settings) => {
+            let app = Application::build(&cli.db, settings.clone()).await?;
+            tracing::info!(address = %settings.bind.ip(), port = app.port(), backend = ?app.db().backend(), "serving");
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let db = Db::connect(&cli.db).await?;
+            db.migrate().await?;
+            println!("migrations applied ({:?})", db.backend());
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    password,
+                    password_stdin,
+                    role,
+                    organisation,
+                },
+        } => {
+            let password = match (password, password_stdin) {
+                (_, true) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_to_string(&mut line)?;
+                    line.lines().next().unwrap_or_default().to_owned()
+                }
+                (Some(p), false) => p,
+                (None, false) => anyhow::bail!(
+                    "give the password with --password, JOBTOUR_PASSWORD or --password-stdin"
+                ),
+            };
+            let db = Db::connect(&cli.db).await?;
+            db.migrate().await?;
+            let user = create_user(
+                &db,
+                NewUser {
+                    email,
+                    password,
+                    role,
+                    organisation_id: organisation,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("created {} {} ({})", user.role, user.email, user.id);
+        }
+        Command::Openapi => print!("{}", openapi::yaml()),
+    }
+    Ok(())
+}
+
+/// A problem as one line for the terminal.
+fn describe(e: &jobtour_api::error::ApiError) -> String {
+    let p = e.problem();
+    let fields: Vec<String> = p
+        .errors
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    if fields.is_empty() {
+        p.detail
+    } else {
+        format!("{} ({})", p.detail, fields.join("; "))
+    }
+}

@@ -1,0 +1,159 @@
+//! The OpenAPI document: generated from the routes (each registered through
+//! `utoipa_actix_web`), served at `/api/v1/openapi.json`, written to `openapi.yaml`.
+
+use crate::routes;
+use actix_web::App;
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Object, OpenApi, Ref};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_actix_web::{AppExt, scope};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "jobtour",
+        description = "A recruitment campaign on wheels: a bus tours a region's cities, partner employers \
+            post positions, candidates apply and book interview slots at the stops.\n\n\
+            Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists take `limit` \
+            (1–200, default 50) and an opaque `cursor`, and answer `{ items, next_cursor }`. Single \
+            resources carry an `ETag`; PATCH and DELETE honour `If-Match` (412 when stale).",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    servers((url = "/")),
+    tags(
+        (name = "auth", description = "Staff sign-in"),
+        (name = "organisations", description = "Partner organisations"),
+        (name = "users", description = "Staff users"),
+        (name = "operations", description = "Health and metrics"),
+    ),
+    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Mounts every route on `app` and returns it with the document those routes describe.
+pub fn mount<T>(app: App<T>) -> (App<T>, OpenApi)
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let (app, doc) = app
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/api/v1").configure(routes::api))
+        .configure(routes::ops)
+        .split_for_parts();
+    (app, with_problem_responses(doc))
+}
+
+/// The document alone, as served.
+pub fn document() -> OpenApi {
+    mount(App::new()).1
+}
+
+/// The document as committed in `openapi.yaml`.
+pub fn yaml() -> String {
+    document().to_yaml().unwrap_or_default()
+}
+
+/// An inline string schema limited to `values`.
+pub fn string_enum(values: &[&str]) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// Documents, on every operation, the problem answers the shared machinery can give: bad
+/// input, authentication, missing resources, stale `If-Match`, oversize bodies, overload.
+fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/");
+        let has_id = path.contains('{');
+        for (method, op) in operations(item) {
+            let mut add = |code: &str, why: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(why)
+                            .content(
+                                crate::error::PROBLEM_JSON,
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("Problem")))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            };
+            add("500", "Unexpected failure (logged; no details are sent)");
+            if !api {
+                continue;
+            }
+            add(
+                "400",
+                "Malformed request: bad JSON, unknown field, bad query or path parameter",
+            );
+            add("401", "Missing, invalid or expired bearer token");
+            add(
+                "503",
+                "The database is busy or unreachable; retry after `Retry-After`",
+            );
+            if op.security.is_some() {
+                add("403", "Not allowed for this caller");
+            }
+            if has_id {
+                add("404", "No such resource (or not visible to this caller)");
+            }
+            if op.request_body.is_some() {
+                add("413", "Body larger than 1 MiB");
+                add("415", "Body is not JSON");
+                add("422", "Invalid field values; see `errors`");
+            }
+            if matches!(method, "post" | "put" | "patch" | "delete") {
+                add(
+                    "409",
+                    "Conflicts with the current state (duplicate, still in use…)",
+                );
+            }
+            if matches!(method, "patch" | "delete") {
+                add("412", "`If-Match` does not match the current `ETag`");
+            }
+        }
+    }
+    doc
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("post", item.post.as_mut()),
+        ("put", item.put.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("delete", item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+}

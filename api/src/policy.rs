@@ -1,0 +1,215 @@
+//! The one authorisation table: may this actor do this to this object?
+//!
+//! Every handler asks here before touching data; `tests/tests/matrix.rs` walks the table
+//! (endpoint × role × own/other object). A refusal is 401 for an anonymous caller, 404 for
+//! an object the caller may not even know about, 403 otherwise.
+
+use crate::auth::{Actor, Staff};
+use crate::error::ApiError;
+use jobtour_domain::user::Role;
+use uuid::Uuid;
+
+/// What the actor wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+/// What it wants to do it to. Collections stand for "list" (Read) and "create" (Create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    Organisations,
+    Organisation {
+        id: Uuid,
+    },
+    Users,
+    User {
+        id: Uuid,
+        organisation_id: Option<Uuid>,
+    },
+}
+
+/// Why an action is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Log in first (401).
+    Unauthenticated,
+    /// The object is invisible to this actor (404).
+    Hidden,
+    /// Visible, but not the actor's to change (403).
+    Forbidden,
+}
+
+/// The decision, as data: `Ok(())` or why not.
+pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denial> {
+    use Action::*;
+    use Object::*;
+    // The partner directory is public: anyone may read organisations.
+    if action == Read && matches!(object, Organisations | Organisation { .. }) {
+        return Ok(());
+    }
+    let staff = match actor {
+        Actor::Anonymous => return Err(Denial::Unauthenticated),
+        Actor::Staff(staff) => staff,
+    };
+    if staff.role == Role::Organiser {
+        return Ok(());
+    }
+    let own_org = |org: Option<Uuid>| org.is_some() && org == staff.organisation_id;
+    match (action, object) {
+        (Update, Organisation { id }) if own_org(Some(id)) => Ok(()),
+        // Partners see the users of their own organisation (the list is scoped, see `user_scope`).
+        (Read, Users) => Ok(()),
+        (
+            Read,
+            User {
+                organisation_id, ..
+            },
+        ) if own_org(organisation_id) => Ok(()),
+        (Read, User { .. }) => Err(Denial::Hidden),
+        // …and change only their own login (e-mail, password), never their role.
+        (Update, User { id, .. }) if id == staff.user_id => Ok(()),
+        (
+            Update | Delete,
+            User {
+                organisation_id, ..
+            },
+        ) if !own_org(organisation_id) => Err(Denial::Hidden),
+        _ => Err(Denial::Forbidden),
+    }
+}
+
+/// [`decide`] as the API error handlers return.
+pub fn may(actor: &Actor, action: Action, object: Object) -> Result<(), ApiError> {
+    decide(actor, action, object).map_err(|denial| match denial {
+        Denial::Unauthenticated => ApiError::unauthenticated(),
+        Denial::Hidden => ApiError::not_found(object_name(object)),
+        Denial::Forbidden => ApiError::forbidden(format!(
+            "you may not {} this {}",
+            verb(action),
+            object_name(object)
+        )),
+    })
+}
+
+/// Which users a staff member may list: all (`None`) or one organisation's.
+pub fn user_scope(staff: &Staff) -> Option<Uuid> {
+    match staff.role {
+        Role::Organiser => None,
+        // A partner without an organisation cannot exist (CHECK constraint); nil matches nobody.
+        Role::Partner => Some(staff.organisation_id.unwrap_or(Uuid::nil())),
+    }
+}
+
+fn object_name(object: Object) -> &'static str {
+    match object {
+        Object::Organisations | Object::Organisation { .. } => "organisation",
+        Object::Users | Object::User { .. } => "user",
+    }
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Read => "read",
+        Action::Create => "create",
+        Action::Update => "change",
+        Action::Delete => "delete",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(role: Role, org: Option<Uuid>) -> (Actor, Uuid) {
+        let id = Uuid::now_v7();
+        (
+            Actor::Staff(Staff {
+                user_id: id,
+                session_id: Uuid::now_v7(),
+                role,
+                organisation_id: org,
+            }),
+            id,
+        )
+    }
+
+    #[test]
+    fn partners_change_only_their_own_organisation() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (partner, _) = staff(Role::Partner, Some(own));
+        assert_eq!(
+            decide(&partner, Action::Update, Object::Organisation { id: own }),
+            Ok(())
+        );
+        assert_eq!(
+            decide(&partner, Action::Update, Object::Organisation { id: other }),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&partner, Action::Delete, Object::Organisation { id: own }),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&partner, Action::Create, Object::Organisations),
+            Err(Denial::Forbidden)
+        );
+    }
+
+    #[test]
+    fn only_organisers_manage_users() {
+        let org = Uuid::now_v7();
+        let (partner, me) = staff(Role::Partner, Some(org));
+        let (organiser, _) = staff(Role::Organiser, None);
+        assert_eq!(
+            decide(&partner, Action::Create, Object::Users),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&organiser, Action::Create, Object::Users), Ok(()));
+        let colleague = Object::User {
+            id: Uuid::now_v7(),
+            organisation_id: Some(org),
+        };
+        let stranger = Object::User {
+            id: Uuid::now_v7(),
+            organisation_id: Some(Uuid::now_v7()),
+        };
+        assert_eq!(decide(&partner, Action::Read, colleague), Ok(()));
+        assert_eq!(
+            decide(&partner, Action::Update, colleague),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&partner, Action::Read, stranger),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(
+            decide(
+                &partner,
+                Action::Update,
+                Object::User {
+                    id: me,
+                    organisation_id: Some(org)
+                }
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn anonymous_reads_the_directory_only() {
+        let a = Actor::Anonymous;
+        assert_eq!(decide(&a, Action::Read, Object::Organisations), Ok(()));
+        assert_eq!(
+            decide(&a, Action::Update, Object::Organisation { id: Uuid::nil() }),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(
+            decide(&a, Action::Read, Object::Users),
+            Err(Denial::Unauthenticated)
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Organisations.
+
+use crate::entities::organisation::{self, ActiveModel, Column, Entity, Model};
+use crate::http::PageRequest;
+use jobtour_domain::organisation::OrganisationFields;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+/// List filters.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub city: Option<String>,
+}
+
+fn fields(f: OrganisationFields) -> ActiveModel {
+    ActiveModel {
+        name: Set(f.name),
+        kind: Set(f.kind.as_str().to_owned()),
+        sectors: Set(serde_json::to_string(&f.sectors).unwrap_or_else(|_| "[]".into())),
+        city: Set(f.city),
+        website: Set(f.website),
+        contact_email: Set(f.contact_email),
+        description: Set(f.description),
+        ..Default::default()
+    }
+}
+
+pub async fn insert(db: &impl ConnectionTrait, f: OrganisationFields) -> Result<Model, DbErr> {
+    let now = super::now();
+    let model = ActiveModel {
+        id: Set(Uuid::now_v7()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..fields(f)
+    };
+    Entity::insert(model).exec_with_returning(db).await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// One page in id (creation) order.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    page: &PageRequest<Uuid>,
+) -> Result<Vec<Model>, DbErr> {
+    let mut q = Entity::find()
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        q = q.filter(Column::Id.gt(after));
+    }
+    if let Some(kind) = &filter.kind {
+        q = q.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(city) = &filter.city {
+        q = q.filter(Column::City.eq(city.as_str()));
+    }
+    q.all(db).await
+}
+
+/// Replaces the fields if the row is still at `version`; `None` when it is not (or is gone).
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    version: i32,
+    f: OrganisationFields,
+) -> Result<Option<Model>, DbErr> {
+    let model = ActiveModel {
+        version: Set(version + 1),
+        updated_at: Set(super::now()),
+        ..fields(f)
+    };
+    let done = Entity::update_many()
+        .set(model)
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        Ok(None)
+    } else {
+        find(db, id).await
+    }
+}
+
+/// Deletes the row if it is still at `version`; whether it did.
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
+    let done = Entity::delete_many()
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// The sectors column, decoded.
+pub fn sectors(model: &organisation::Model) -> Vec<String> {
+    serde_json::from_str(&model.sectors).unwrap_or_default()
+}

@@ -1,0 +1,99 @@
+//! One file per resource: handlers, their request and response shapes, their OpenAPI
+//! description. Every route is registered through `utoipa_actix_web`, so a served route is
+//! a documented route.
+
+pub mod auth;
+pub mod ops;
+pub mod organisations;
+pub mod users;
+
+use crate::error::ApiError;
+use actix_web::{HttpRequest, web};
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The API under `/api/v1`.
+pub fn api(cfg: &mut ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(organisations::list)
+        .service(organisations::create)
+        .service(organisations::get)
+        .service(organisations::update)
+        .service(organisations::delete)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::update)
+        .service(users::delete);
+}
+
+/// Operations endpoints at the root.
+pub fn ops(cfg: &mut ServiceConfig) {
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics);
+}
+
+/// The documented paths and their methods, to tell "no such route" (404) from "no such
+/// method here" (405 with `Allow`).
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<&'static str>)>);
+
+impl RouteTable {
+    pub fn from_openapi(doc: &OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let mut methods = Vec::new();
+                for (method, op) in [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ] {
+                    if op.is_some() {
+                        methods.push(method);
+                    }
+                }
+                (segments, methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The methods served at `path`, if any route has this shape.
+    pub fn methods(&self, path: &str) -> Option<Vec<&'static str>> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(s, w)| (s.starts_with('{') && !w.is_empty()) || s == w)
+            })
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
+/// Whatever no route took: 405 with `Allow` when the path exists, 404 otherwise.
+pub async fn fallback(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(match table.methods(req.path()) {
+        Some(methods) if !methods.is_empty() => ApiError::method_not_allowed(methods.join(", ")),
+        _ => ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "route_not_found",
+            format!("no route {} {}", req.method(), req.path()),
+        ),
+    })
+}

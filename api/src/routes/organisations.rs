@@ -1,0 +1,275 @@
+//! `/organisations`: the partner directory. Anyone reads it; organisers manage it; a partner
+//! edits its own organisation.
+
+use crate::auth::Actor;
+use crate::entities::organisation::Model;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page, PageRequest};
+use crate::openapi::string_enum;
+use crate::policy::{self, Action, Object};
+use crate::repo;
+use crate::state::AppState;
+use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use chrono::{DateTime, Utc};
+use jobtour_domain::organisation::{OrganisationFields, OrganisationInput, OrganisationKind};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+fn kind_schema() -> utoipa::openapi::Object {
+    string_enum(&OrganisationKind::ALL.map(OrganisationKind::as_str))
+}
+
+/// A partner organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organisation {
+    pub id: Uuid,
+    #[schema(example = "Banque Populaire de Lorraine")]
+    pub name: String,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    #[schema(example = json!(["banking", "insurance"]))]
+    pub sectors: Vec<String>,
+    #[schema(example = "Metz")]
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub contact_email: Option<String>,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Model> for Organisation {
+    fn from(m: Model) -> Self {
+        Self {
+            sectors: repo::organisations::sectors(&m),
+            id: m.id,
+            name: m.name,
+            kind: m.kind,
+            city: m.city,
+            website: m.website,
+            contact_email: m.contact_email,
+            description: m.description,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A new organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    #[schema(
+        example = "Banque Populaire de Lorraine",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub name: String,
+    #[schema(schema_with = kind_schema)]
+    pub kind: String,
+    /// Up to 20 sectors, each 1 to 60 characters.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub sectors: Vec<String>,
+    #[schema(max_length = 200)]
+    pub city: Option<String>,
+    /// An `http://` or `https://` address.
+    #[schema(max_length = 2048)]
+    pub website: Option<String>,
+    #[schema(max_length = 254)]
+    pub contact_email: Option<String>,
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+}
+
+/// Changes to an organisation: absent fields stay as they are, `null` clears an optional one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationPatch {
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = kind_schema)]
+    pub kind: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Vec<String>, max_items = 20)]
+    pub sectors: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, max_length = 254)]
+    pub contact_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub description: Option<Option<String>>,
+}
+
+/// Filters and paging for the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only organisations of this kind.
+    #[param(schema_with = kind_schema)]
+    pub kind: Option<String>,
+    /// Only organisations in this city (exact match).
+    pub city: Option<String>,
+}
+
+/// Lists organisations in creation order.
+#[utoipa::path(tag = "organisations", params(OrganisationQuery), responses(
+    (status = 200, description = "One page of organisations", body = Page<Organisation>),
+))]
+#[get("/organisations")]
+pub async fn list(
+    state: Data<AppState>,
+    actor: Actor,
+    query: Query<OrganisationQuery>,
+) -> ApiResult<Json<Page<Organisation>>> {
+    policy::may(&actor, Action::Read, Object::Organisations)?;
+    let q = query.into_inner();
+    let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
+    if let Some(kind) = &q.kind {
+        OrganisationKind::parse(kind)
+            .map_err(|e| ApiError::bad_request("invalid_query", format!("kind {}", e.message)))?;
+    }
+    let filter = repo::organisations::Filter {
+        kind: q.kind,
+        city: q.city,
+    };
+    let rows = repo::organisations::list(state.db.conn(), &filter, &page).await?;
+    Ok(Json(http::page_of(
+        rows,
+        page.limit,
+        |m| m.id,
+        Organisation::from,
+    )))
+}
+
+/// Adds an organisation (organisers only).
+#[utoipa::path(tag = "organisations", request_body = NewOrganisation, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = Organisation, headers(("Location" = String), ("ETag" = String))),
+))]
+#[post("/organisations")]
+pub async fn create(
+    state: Data<AppState>,
+    actor: Actor,
+    body: Json<NewOrganisation>,
+) -> ApiResult<HttpResponse> {
+    policy::may(&actor, Action::Create, Object::Organisations)?;
+    let b = body.into_inner();
+    let fields = OrganisationFields::parse(OrganisationInput {
+        name: b.name,
+        kind: b.kind,
+        sectors: b.sectors,
+        city: b.city,
+        website: b.website,
+        contact_email: b.contact_email,
+        description: b.description,
+    })?;
+    let model = repo::organisations::insert(state.db.conn(), fields).await?;
+    let version = model.version;
+    Ok(http::created(
+        format!("/api/v1/organisations/{}", model.id),
+        &Organisation::from(model),
+        version,
+    ))
+}
+
+/// One organisation.
+#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path)), responses(
+    (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
+))]
+#[get("/organisations/{id}")]
+pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    policy::may(&actor, Action::Read, Object::Organisation { id })?;
+    let model = repo::organisations::find(state.db.conn(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organisation"))?;
+    let version = model.version;
+    Ok(http::ok_with_etag(&Organisation::from(model), version))
+}
+
+/// Changes an organisation (organisers, or a partner for its own). Honours `If-Match`.
+#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    request_body = OrganisationPatch, security(("bearer" = [])), responses(
+    (status = 200, description = "The changed organisation", body = Organisation, headers(("ETag" = String))),
+))]
+#[patch("/organisations/{id}")]
+pub async fn update(
+    state: Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    body: Json<OrganisationPatch>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    policy::may(&actor, Action::Update, Object::Organisation { id })?;
+    let tx = state.db.begin().await?;
+    let current = repo::organisations::find(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organisation"))?;
+    http::check_if_match(&req, current.version)?;
+    let fields = OrganisationFields::parse(merge(current.clone(), body.into_inner())?)?;
+    let model = repo::organisations::update(&tx, id, current.version, fields)
+        .await?
+        .ok_or_else(ApiError::precondition_failed)?;
+    tx.commit().await?;
+    let version = model.version;
+    Ok(http::ok_with_etag(&Organisation::from(model), version))
+}
+
+/// Removes an organisation (organisers only). Refused with 409 `in_use` while users or
+/// other data still belong to it. Honours `If-Match`.
+#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/organisations/{id}")]
+pub async fn delete(
+    state: Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    policy::may(&actor, Action::Delete, Object::Organisation { id })?;
+    let tx = state.db.begin().await?;
+    let current = repo::organisations::find(&tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organisation"))?;
+    http::check_if_match(&req, current.version)?;
+    let deleted = repo::organisations::delete(&tx, id, current.version)
+        .await
+        .map_err(|e| ApiError::from_delete(e, "organisation"))?;
+    if !deleted {
+        return Err(ApiError::precondition_failed());
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The current values with the patch laid over them, ready to be checked as a whole.
+fn merge(current: Model, patch: OrganisationPatch) -> ApiResult<OrganisationInput> {
+    let sectors = repo::organisations::sectors(&current);
+    Ok(OrganisationInput {
+        name: http::patch_required(patch.name, current.name, "name")?,
+        kind: http::patch_required(patch.kind, current.kind, "kind")?,
+        sectors: http::patch_required(patch.sectors, sectors, "sectors")?,
+        city: patch.city.unwrap_or(current.city),
+        website: patch.website.unwrap_or(current.website),
+        contact_email: patch.contact_email.unwrap_or(current.contact_email),
+        description: patch.description.unwrap_or(current.description),
+    })
+}

@@ -1,0 +1,125 @@
+//! Builds the application (middleware, routes, OpenAPI) and the HTTP server. Tests bind
+//! port 0 and read the port back.
+
+use crate::config::{DbSettings, ServeSettings};
+use crate::db::Db;
+use crate::http;
+use crate::metrics::{self, Metrics};
+use crate::openapi;
+use crate::routes::{self, RouteTable};
+use crate::state::AppState;
+use crate::telemetry::{self, JobtourSpans};
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use std::net::TcpListener;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations (unless told not to) and binds the port.
+    pub async fn build(db_settings: &DbSettings, settings: ServeSettings) -> anyhow::Result<Self> {
+        let db = Db::connect(db_settings).await?;
+        if !settings.no_migrate {
+            db.migrate().await?;
+        }
+        Self::with_db(db, settings)
+    }
+
+    /// Binds the port and builds the server over an open database.
+    pub fn with_db(db: Db, settings: ServeSettings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            anyhow::anyhow!("JOBTOUR_BIND: cannot listen on {}: {e}", settings.bind)
+        })?;
+        let port = listener.local_addr()?.port();
+        let doc = openapi::document();
+        let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: settings.clone(),
+            metrics: Metrics::new()?,
+        });
+        let origins = settings.cors_origins.clone();
+
+        let mut server = HttpServer::new(move || {
+            let (app, _) = openapi::mount(
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(routes.clone())
+                    .app_data(http::json_config())
+                    .app_data(http::path_config())
+                    .app_data(http::query_config())
+                    .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES)),
+            );
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(routes::fallback))
+                .wrap(from_fn(telemetry::catch_panic))
+                .wrap(cors(&origins))
+                .wrap(from_fn(metrics::track))
+                .wrap(TracingLogger::<JobtourSpans>::new())
+                .wrap(from_fn(telemetry::request_id))
+        })
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(30));
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown timeout to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// CORS for the configured partner front-end origins only. A request from another origin is
+/// served without CORS headers (the browser then withholds the answer), not refused.
+fn cors(origins: &[String]) -> Cors {
+    let cors = origins
+        .iter()
+        .fold(Cors::default(), |c, o| c.allowed_origin(o));
+    cors.allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            telemetry::X_REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            telemetry::X_REQUEST_ID,
+        ])
+        .max_age(3600)
+        .block_on_origin_mismatch(false)
+}

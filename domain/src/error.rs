@@ -1,0 +1,118 @@
+//! `DomainError`: one enum, every variant a rule that was broken.
+
+use std::fmt;
+
+/// Why one input field was refused: a stable machine `code` and a human `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name as the client sent it (`email`, `sectors[2]`…).
+    pub field: String,
+    /// Stable, machine-readable reason (`too_short`, `invalid_email`…).
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// A refusal of one value, before it is attached to a field name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// Every rule of the domain that a request can break.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// One or more fields hold values the domain refuses.
+    #[error("{} field(s) are invalid", .0.len())]
+    Invalid(Vec<FieldError>),
+}
+
+impl DomainError {
+    /// A single-field validation failure.
+    pub fn field(field: impl Into<String>, invalid: Invalid) -> Self {
+        Self::Invalid(vec![FieldError {
+            field: field.into(),
+            code: invalid.code,
+            message: invalid.message,
+        }])
+    }
+}
+
+/// Collects per-field failures so that a request learns about every bad field at once.
+///
+/// ```
+/// use jobtour_domain::{Fields, text::Text};
+/// let mut f = Fields::default();
+/// let name = f.take("name", Text::<1, 200>::parse("Banque Lorraine"));
+/// let built = f.finish(|| Some(name?.into_inner()));
+/// assert_eq!(built.unwrap(), "Banque Lorraine");
+/// ```
+#[derive(Debug, Default)]
+pub struct Fields {
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    /// Records the failure, if any, under `field` and hands back the parsed value.
+    pub fn take<T>(&mut self, field: &str, parsed: Result<T, Invalid>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(Invalid { code, message }) => {
+                self.errors.push(FieldError {
+                    field: field.to_owned(),
+                    code,
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    /// Like [`Fields::take`] for an optional input: `None` stays `None` and is not an error.
+    pub fn take_opt<T, U>(
+        &mut self,
+        field: &str,
+        raw: Option<U>,
+        parse: impl FnOnce(U) -> Result<T, Invalid>,
+    ) -> Option<Option<T>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => self.take(field, parse(raw)).map(Some),
+        }
+    }
+
+    /// Records a failure that is not the result of a parse (a rule across fields).
+    pub fn push(&mut self, field: &str, invalid: Invalid) {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            code: invalid.code,
+            message: invalid.message,
+        });
+    }
+
+    /// `Err` with every failure recorded, or the value `build` makes from the parsed parts.
+    pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, DomainError> {
+        if self.errors.is_empty() {
+            // `build` only sees `None` parts when a failure was recorded, so it returns `Some` here.
+            build().ok_or(DomainError::Invalid(self.errors))
+        } else {
+            Err(DomainError::Invalid(self.errors))
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Bounded text, e-mail addresses, web addresses and passwords: the shapes of free input.
+
+use crate::error::Invalid;
+use serde::Serialize;
+
+/// Trimmed text of `MIN..=MAX` characters with no control characters but newlines and tabs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text<const MIN: usize, const MAX: usize>(String);
+
+impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let trimmed = raw.trim();
+        let len = trimmed.chars().count();
+        if len < MIN {
+            return Err(if len == 0 {
+                Invalid::new("required", "must not be empty")
+            } else {
+                Invalid::new("too_short", format!("must be at least {MIN} characters"))
+            });
+        }
+        if len > MAX {
+            return Err(Invalid::new(
+                "too_long",
+                format!("must be at most {MAX} characters"),
+            ));
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err(Invalid::new(
+                "invalid_characters",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A name, a title, a city: one line, 1 to 200 characters.
+pub type Name = Text<1, 200>;
+/// A long description or note.
+pub type LongText = Text<0, 10_000>;
+
+/// An e-mail address, trimmed and lower-cased so that uniqueness is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address SMTP can carry (RFC 5321 path limit).
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim().to_lowercase();
+        let bad = || {
+            Invalid::new(
+                "invalid_email",
+                "must be an e-mail address like name@example.org",
+            )
+        };
+        if email.chars().count() > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "too_long",
+                format!("must be at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.');
+        let domain_ok = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        let chars_ok = email
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\\\"".contains(c));
+        if local_ok && domain_ok && chars_ok && !local.contains('@') {
+            Ok(Self(email))
+        } else {
+            Err(bad())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// An absolute `http` or `https` address, such as an organisation's website.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct WebUrl(String);
+
+impl WebUrl {
+    pub const MAX_LEN: usize = 2048;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let url = raw.trim();
+        let bad = || Invalid::new("invalid_url", "must be an http:// or https:// address");
+        if url.len() > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "too_long",
+                format!("must be at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(bad)?;
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        Ok(Self(url.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A staff password as typed: long enough to resist guessing, short enough to hash cheaply.
+/// Never serialised, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+impl Password {
+    pub const MIN_LEN: usize = 10;
+    pub const MAX_LEN: usize = 1024;
+
+    /// Counts characters, not bytes; does not trim (spaces are part of a passphrase).
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let len = raw.chars().count();
+        if len < Self::MIN_LEN {
+            return Err(Invalid::new(
+                "too_short",
+                format!("must be at least {} characters", Self::MIN_LEN),
+            ));
+        }
+        if len > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "too_long",
+                format!("must be at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(Name::parse("  Metz ").unwrap().as_str(), "Metz");
+        assert_eq!(Name::parse("   ").unwrap_err().code, "required");
+        assert_eq!(Name::parse(&"x".repeat(201)).unwrap_err().code, "too_long");
+        assert_eq!(
+            Name::parse(&"é".repeat(200))
+                .unwrap()
+                .as_str()
+                .chars()
+                .count(),
+            200
+        );
+        assert_eq!(
+            Name::parse("a\u{0}b").unwrap_err().code,
+            "invalid_characters"
+        );
+        assert!(LongText::parse("").is_ok());
+    }
+
+    #[test]
+    fn text_keeps_sql_looking_input_verbatim() {
+        let raw = "Robert'); DROP TABLE organisations;--";
+        assert_eq!(Name::parse(raw).unwrap().as_str(), raw);
+    }
+
+    #[test]
+    fn email_is_normalised_and_checked() {
+        assert_eq!(
+            Email::parse(" Alice@Example.ORG ").unwrap().as_str(),
+            "alice@example.org"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.org",
+            "alice@example",
+            "a b@example.org",
+            "a@b@example.org",
+            "alice@exa_mple.org",
+            "alice@-x.org",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(Email::parse(&format!("{}@example.org", "a".repeat(65))).is_err());
+        assert!(Email::parse("o'brien+jobs@crédit-lorrain.fr").is_ok());
+    }
+
+    #[test]
+    fn web_url_needs_http_and_a_host() {
+        assert!(WebUrl::parse("https://example.org/jobs").is_ok());
+        assert!(WebUrl::parse("http://localhost:8080").is_ok());
+        for bad in [
+            "example.org",
+            "ftp://example.org",
+            "https://",
+            "https:// example.org",
+            "javascript:alert(1)",
+        ] {
+            assert!(WebUrl::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn password_bounds_count_characters() {
+        assert_eq!(Password::parse("short").unwrap_err().code, "too_short");
+        assert!(Password::parse("ten chars!").is_ok());
+        assert!(Password::parse(&"é".repeat(128)).is_ok());
+        assert!(Password::parse(&"x".repeat(1024)).is_ok());
+        assert_eq!(
+            Password::parse(&"x".repeat(1025)).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            format!("{:?}", Password::parse("secret password").unwrap()),
+            "Password(***)"
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! One migration set for SQLite and PostgreSQL.
+//!
+//! Written with sea-query builders so that both backends get the same schema. The portable
+//! choices: UUIDs (16-byte blobs on SQLite, `uuid` on PostgreSQL: both compare bytewise, so
+//! UUIDv7 keys sort by creation time on both), timestamps with time zone (`timestamptz` on
+//! PostgreSQL; RFC 3339 UTC text on SQLite, which sorts chronologically), text enums guarded by
+//! CHECK constraints, and foreign keys declared inside `CREATE TABLE` (SQLite cannot add them
+//! later).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_organisations_and_users;
+
+/// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            m20261122_000001_create_organisations_and_users::Migration,
+        )]
+    }
+}
+
+/// `CHECK (column IN (...))`: the portable way to keep a text enum honest.
+pub fn one_of<T: IntoIden + 'static>(column: T, values: &[&str]) -> Expr {
+    Expr::col(column).is_in(values.iter().copied())
+}
