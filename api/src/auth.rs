@@ -78,10 +78,9 @@ impl FromRequest for Actor {
                 .filter(|t| t.starts_with(STAFF_TOKEN_PREFIX))
                 .ok_or_else(invalid)?;
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let staff =
-                repo::sessions::find_active(state.db.conn(), &token_hash(token), repo::now())
-                    .await?
-                    .ok_or_else(invalid)?;
+            let staff = repo::sessions::find_active(state.db.conn(), &token_hash(token), repo::now())
+                .await?
+                .ok_or_else(invalid)?;
             Ok(Actor::Staff(staff))
         })
     }
@@ -120,11 +119,7 @@ pub async fn verify_password(password: String, stored: Option<String>) -> ApiRes
     web::block(move || {
         let hash = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
         let ok = PasswordHash::new(hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         ok && stored.is_some()
     })
@@ -136,9 +131,7 @@ fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error>
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt)?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -172,10 +165,6 @@ mod tests {
                 .verify_password(b"correct horse battery", &parsed)
                 .is_ok()
         );
-        assert!(
-            Argon2::default()
-                .verify_password(b"wrong", &parsed)
-                .is_err()
-        );
+        assert!(Argon2::default().verify_password(b"wrong", &parsed).is_err());
     }
 }

@@ -27,9 +27,7 @@ impl DbSettings {
     pub const DEFAULT_SQLITE_URL: &'static str = "sqlite://data/jobtour.db";
 
     pub fn url(&self) -> &str {
-        self.database_url
-            .as_deref()
-            .unwrap_or(Self::DEFAULT_SQLITE_URL)
+        self.database_url.as_deref().unwrap_or(Self::DEFAULT_SQLITE_URL)
     }
 
     pub fn acquire_timeout(&self) -> Duration {
@@ -91,10 +89,7 @@ pub enum LogFormat {
 }
 
 fn parse_database_url(raw: &str) -> Result<String, String> {
-    if raw.starts_with("postgres://")
-        || raw.starts_with("postgresql://")
-        || raw.starts_with("sqlite:")
-    {
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") || raw.starts_with("sqlite:") {
         Ok(raw.to_owned())
     } else {
         Err("must start with postgres://, postgresql:// or sqlite:".to_owned())

@@ -3,12 +3,10 @@
 use crate::config::DbSettings;
 use jobtour_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sea_orm::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use std::path::Path;
 use std::str::FromStr;
@@ -37,11 +35,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true);
-            if let Some(dir) = options
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
+            if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                 ensure_dir(dir)?;
             }
             let pool = SqlitePoolOptions::new()
@@ -52,8 +46,7 @@ impl Db {
                 .map_err(|e| DbErr::Custom(format!("cannot open the SQLite database: {e}")))?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else {
-            let options = PgConnectOptions::from_str(url)
-                .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?;
+            let options = PgConnectOptions::from_str(url).map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(settings.db_pool_size)
                 .acquire_timeout(settings.acquire_timeout())
@@ -110,10 +103,7 @@ impl Db {
 
     /// Whether the database answers, within `timeout`.
     pub async fn ping(&self, timeout: Duration) -> bool {
-        matches!(
-            tokio::time::timeout(timeout, self.conn.ping()).await,
-            Ok(Ok(()))
-        )
+        matches!(tokio::time::timeout(timeout, self.conn.ping()).await, Ok(Ok(())))
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
@@ -122,6 +112,5 @@ impl Db {
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), DbErr> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))
+    std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))
 }

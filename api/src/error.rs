@@ -82,11 +82,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no such {what}"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
     }
 
     pub fn unauthenticated() -> Self {
@@ -167,12 +163,10 @@ impl ApiError {
     /// Maps a database error met while deleting: a foreign key that still points at the row
     /// means the row owns data, which is a conflict, not a bad reference.
     pub fn from_delete(err: DbErr, what: &str) -> Self {
-        match err.sql_err() {
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => Self::conflict(
+        match violation(&err) {
+            Some(Violation::ForeignKey) => Self::conflict(
                 "in_use",
-                format!(
-                    "this {what} still owns data (users, tours, positions…): remove or move it first"
-                ),
+                format!("this {what} still owns data (users, tours, positions…): remove or move it first"),
             ),
             _ => err.into(),
         }
@@ -242,21 +236,25 @@ impl From<DomainError> for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                return Self::conflict(
-                    "already_exists",
-                    "a resource with the same unique value already exists",
-                );
+        match violation(&err) {
+            Some(Violation::Unique) => {
+                return Self::conflict("already_exists", "a resource with the same unique value already exists");
             }
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            Some(Violation::ForeignKey) => {
                 return Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_reference",
                     "a referenced resource does not exist",
                 );
             }
-            _ => {}
+            Some(Violation::Check) => {
+                return Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "constraint_violated",
+                    "the request breaks a rule of the data model",
+                );
+            }
+            None => {}
         }
         match &err {
             DbErr::ConnectionAcquire(_) => {
@@ -269,28 +267,38 @@ impl From<DbErr> for ApiError {
                 e.cause = Some(err.to_string());
                 e
             }
-            _ if is_check_violation(&err) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "constraint_violated",
-                "the request breaks a rule of the data model",
-            ),
             _ => Self::internal(err),
         }
     }
 }
 
-/// CHECK constraints back the domain's rules; should one fire, the client sent bad data.
-fn is_check_violation(err: &DbErr) -> bool {
+/// Which database constraint an error reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    Unique,
+    ForeignKey,
+    /// CHECK constraints back the domain's rules; should one fire, the client sent bad data.
+    Check,
+}
+
+/// Classifies a constraint violation portably: sea-orm's `sql_err()`, plus the codes it does
+/// not know (SQLite reports a RESTRICT foreign key as 1811, SQLITE_CONSTRAINT_TRIGGER).
+pub fn violation(err: &DbErr) -> Option<Violation> {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => return Some(Violation::Unique),
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => return Some(Violation::ForeignKey),
+        _ => {}
+    }
     use sea_orm::RuntimeErr;
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
-    else {
-        return false;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return None;
     };
-    let Some(db) = e.as_database_error() else {
-        return false;
-    };
-    // PostgreSQL 23514 check_violation; SQLite 275 SQLITE_CONSTRAINT_CHECK.
-    matches!(db.code().as_deref(), Some("23514") | Some("275"))
+    // PostgreSQL 23514 check_violation; SQLite 275 SQLITE_CONSTRAINT_CHECK, 1811 RESTRICT.
+    match e.as_database_error()?.code().as_deref() {
+        Some("23514" | "275") => Some(Violation::Check),
+        Some("1811") => Some(Violation::ForeignKey),
+        _ => None,
+    }
 }
 
 /// What handlers return.

@@ -37,13 +37,11 @@ pub fn query_config() -> web::QueryConfig {
 
 fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-            )
-        }
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -51,10 +49,7 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         ),
         JsonPayloadError::Deserialize(e) => serde_error(&e),
         JsonPayloadError::Serialize(e) => ApiError::internal(e),
-        other => ApiError::bad_request(
-            "malformed_json",
-            format!("the body could not be read: {other}"),
-        ),
+        other => ApiError::bad_request("malformed_json", format!("the body could not be read: {other}")),
     }
 }
 
@@ -63,19 +58,15 @@ fn serde_error(e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let msg = e.to_string();
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-            "malformed_json",
-            format!("the body is not valid JSON: {msg}"),
-        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {msg}"))
+        }
         Category::Data if msg.starts_with("unknown field") => ApiError::bad_request(
             "unknown_field",
             format!("the body has a field this endpoint does not know: {msg}"),
         ),
         Category::Data => {
-            if let Some(field) = msg
-                .strip_prefix("missing field `")
-                .and_then(|r| r.split('`').next())
-            {
+            if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
                 ApiError::invalid_field(field, "required", "is required")
             } else {
                 ApiError::bad_request(
@@ -91,22 +82,15 @@ fn path_error(err: PathError) -> ApiError {
     let PathError::Deserialize(e) = err else {
         return ApiError::bad_request("invalid_path", "the path is not valid");
     };
-    ApiError::bad_request(
-        "invalid_path",
-        format!("a path parameter is not valid: {e}"),
-    )
+    ApiError::bad_request("invalid_path", format!("a path parameter is not valid: {e}"))
 }
 
 fn query_error(err: QueryPayloadError) -> ApiError {
     match err {
-        QueryPayloadError::Deserialize(e) => ApiError::bad_request(
-            "invalid_query",
-            format!("the query string is not valid: {e}"),
-        ),
-        other => ApiError::bad_request(
-            "invalid_query",
-            format!("the query string is not valid: {other}"),
-        ),
+        QueryPayloadError::Deserialize(e) => {
+            ApiError::bad_request("invalid_query", format!("the query string is not valid: {e}"))
+        }
+        other => ApiError::bad_request("invalid_query", format!("the query string is not valid: {other}")),
     }
 }
 
@@ -176,9 +160,7 @@ fn decode_cursor<K: DeserializeOwned>(raw: &str) -> ApiResult<K> {
         .decode(raw)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out")
-        })
+        .ok_or_else(|| ApiError::bad_request("invalid_cursor", "the cursor is not one this API gave out"))
 }
 
 /// The entity tag of a resource at `version`.
@@ -196,10 +178,7 @@ pub fn check_if_match(req: &HttpRequest, version: i32) -> ApiResult<()> {
         .to_str()
         .map_err(|_| ApiError::bad_request("invalid_header", "If-Match is not valid"))?;
     let current = etag(version);
-    let matches = value
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current);
+    let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag == current);
     if matches {
         Ok(())
     } else {
@@ -238,10 +217,6 @@ pub fn patch_required<T>(patch: Option<Option<T>>, current: T, field: &str) -> A
     match patch {
         None => Ok(current),
         Some(Some(value)) => Ok(value),
-        Some(None) => Err(ApiError::invalid_field(
-            field,
-            "required",
-            "must not be null",
-        )),
+        Some(None) => Err(ApiError::invalid_field(field, "required", "must not be null")),
     }
 }

@@ -71,10 +71,7 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
@@ -119,9 +116,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     line.lines().next().unwrap_or_default().to_owned()
                 }
                 (Some(p), false) => p,
-                (None, false) => anyhow::bail!(
-                    "give the password with --password, JOBTOUR_PASSWORD or --password-stdin"
-                ),
+                (None, false) => {
+                    anyhow::bail!("give the password with --password, JOBTOUR_PASSWORD or --password-stdin")
+                }
             };
             let db = Db::connect(&cli.db).await?;
             db.migrate().await?;
@@ -146,11 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// A problem as one line for the terminal.
 fn describe(e: &jobtour_api::error::ApiError) -> String {
     let p = e.problem();
-    let fields: Vec<String> = p
-        .errors
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.message))
-        .collect();
+    let fields: Vec<String> = p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
     if fields.is_empty() {
         p.detail
     } else {

@@ -4,9 +4,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use std::time::Instant;
 
 /// The registry and the series this service exports.
@@ -22,16 +20,9 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("jobtour".into()), None)?;
         let labels = &["method", "route", "status"];
-        let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered"),
-            labels,
-        )?;
+        let requests = IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests answered"), labels)?;
         let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time to answer an HTTP request",
-            )
-            .buckets(vec![
+            HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request").buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ]),
             labels,
@@ -63,12 +54,8 @@ impl Metrics {
         let (open, idle, pool_max) = pool;
         let idle = i64::try_from(idle).unwrap_or(0);
         self.pool.with_label_values(&["idle"]).set(idle);
-        self.pool
-            .with_label_values(&["in_use"])
-            .set(i64::from(open) - idle);
-        self.pool
-            .with_label_values(&["max"])
-            .set(i64::from(pool_max));
+        self.pool.with_label_values(&["in_use"]).set(i64::from(open) - idle);
+        self.pool.with_label_values(&["max"]).set(i64::from(pool_max));
         let mut out = Vec::new();
         // Encoding into a Vec cannot fail for well-formed series.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
@@ -89,16 +76,8 @@ pub async fn track(
     let method = req.method().as_str().to_owned();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
-        metrics.observe(
-            &method,
-            &route,
-            res.status().as_u16(),
-            started.elapsed().as_secs_f64(),
-        );
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        metrics.observe(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
     }
     Ok(res)
 }

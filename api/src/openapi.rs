@@ -92,21 +92,18 @@ fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
         let has_id = path.contains('{');
         for (method, op) in operations(item) {
             let mut add = |code: &str, why: &str| {
-                op.responses
-                    .responses
-                    .entry(code.to_owned())
-                    .or_insert_with(|| {
-                        ResponseBuilder::new()
-                            .description(why)
-                            .content(
-                                crate::error::PROBLEM_JSON,
-                                ContentBuilder::new()
-                                    .schema(Some(Ref::from_schema_name("Problem")))
-                                    .build(),
-                            )
-                            .build()
-                            .into()
-                    });
+                op.responses.responses.entry(code.to_owned()).or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(why)
+                        .content(
+                            crate::error::PROBLEM_JSON,
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
             };
             add("500", "Unexpected failure (logged; no details are sent)");
             if !api {
@@ -117,10 +114,7 @@ fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
                 "Malformed request: bad JSON, unknown field, bad query or path parameter",
             );
             add("401", "Missing, invalid or expired bearer token");
-            add(
-                "503",
-                "The database is busy or unreachable; retry after `Retry-After`",
-            );
+            add("503", "The database is busy or unreachable; retry after `Retry-After`");
             if op.security.is_some() {
                 add("403", "Not allowed for this caller");
             }
@@ -133,10 +127,7 @@ fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
                 add("422", "Invalid field values; see `errors`");
             }
             if matches!(method, "post" | "put" | "patch" | "delete") {
-                add(
-                    "409",
-                    "Conflicts with the current state (duplicate, still in use…)",
-                );
+                add("409", "Conflicts with the current state (duplicate, still in use…)");
             }
             if matches!(method, "patch" | "delete") {
                 add("412", "`If-Match` does not match the current `ETag`");

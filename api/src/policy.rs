@@ -22,14 +22,9 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Object {
     Organisations,
-    Organisation {
-        id: Uuid,
-    },
+    Organisation { id: Uuid },
     Users,
-    User {
-        id: Uuid,
-        organisation_id: Option<Uuid>,
-    },
+    User { id: Uuid, organisation_id: Option<Uuid> },
 }
 
 /// Why an action is refused.
@@ -63,21 +58,11 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
         (Update, Organisation { id }) if own_org(Some(id)) => Ok(()),
         // Partners see the users of their own organisation (the list is scoped, see `user_scope`).
         (Read, Users) => Ok(()),
-        (
-            Read,
-            User {
-                organisation_id, ..
-            },
-        ) if own_org(organisation_id) => Ok(()),
+        (Read, User { organisation_id, .. }) if own_org(organisation_id) => Ok(()),
         (Read, User { .. }) => Err(Denial::Hidden),
         // …and change only their own login (e-mail, password), never their role.
         (Update, User { id, .. }) if id == staff.user_id => Ok(()),
-        (
-            Update | Delete,
-            User {
-                organisation_id, ..
-            },
-        ) if !own_org(organisation_id) => Err(Denial::Hidden),
+        (Update | Delete, User { organisation_id, .. }) if !own_org(organisation_id) => Err(Denial::Hidden),
         _ => Err(Denial::Forbidden),
     }
 }
@@ -87,11 +72,7 @@ pub fn may(actor: &Actor, action: Action, object: Object) -> Result<(), ApiError
     decide(actor, action, object).map_err(|denial| match denial {
         Denial::Unauthenticated => ApiError::unauthenticated(),
         Denial::Hidden => ApiError::not_found(object_name(object)),
-        Denial::Forbidden => ApiError::forbidden(format!(
-            "you may not {} this {}",
-            verb(action),
-            object_name(object)
-        )),
+        Denial::Forbidden => ApiError::forbidden(format!("you may not {} this {}", verb(action), object_name(object))),
     })
 }
 
@@ -164,10 +145,7 @@ mod tests {
         let org = Uuid::now_v7();
         let (partner, me) = staff(Role::Partner, Some(org));
         let (organiser, _) = staff(Role::Organiser, None);
-        assert_eq!(
-            decide(&partner, Action::Create, Object::Users),
-            Err(Denial::Forbidden)
-        );
+        assert_eq!(decide(&partner, Action::Create, Object::Users), Err(Denial::Forbidden));
         assert_eq!(decide(&organiser, Action::Create, Object::Users), Ok(()));
         let colleague = Object::User {
             id: Uuid::now_v7(),
@@ -178,14 +156,8 @@ mod tests {
             organisation_id: Some(Uuid::now_v7()),
         };
         assert_eq!(decide(&partner, Action::Read, colleague), Ok(()));
-        assert_eq!(
-            decide(&partner, Action::Update, colleague),
-            Err(Denial::Forbidden)
-        );
-        assert_eq!(
-            decide(&partner, Action::Read, stranger),
-            Err(Denial::Hidden)
-        );
+        assert_eq!(decide(&partner, Action::Update, colleague), Err(Denial::Forbidden));
+        assert_eq!(decide(&partner, Action::Read, stranger), Err(Denial::Hidden));
         assert_eq!(
             decide(
                 &partner,
@@ -207,9 +179,6 @@ mod tests {
             decide(&a, Action::Update, Object::Organisation { id: Uuid::nil() }),
             Err(Denial::Unauthenticated)
         );
-        assert_eq!(
-            decide(&a, Action::Read, Object::Users),
-            Err(Denial::Unauthenticated)
-        );
+        assert_eq!(decide(&a, Action::Read, Object::Users), Err(Denial::Unauthenticated));
     }
 }

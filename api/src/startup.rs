@@ -38,9 +38,8 @@ impl Application {
 
     /// Binds the port and builds the server over an open database.
     pub fn with_db(db: Db, settings: ServeSettings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.bind).map_err(|e| {
-            anyhow::anyhow!("JOBTOUR_BIND: cannot listen on {}: {e}", settings.bind)
-        })?;
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| anyhow::anyhow!("JOBTOUR_BIND: cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let doc = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
@@ -52,8 +51,10 @@ impl Application {
         let origins = settings.cors_origins.clone();
 
         let mut server = HttpServer::new(move || {
+            // The document's own routes first: the `/api/v1` scope would otherwise take them.
             let (app, _) = openapi::mount(
                 App::new()
+                    .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc.clone()))
                     .app_data(state.clone())
                     .app_data(routes.clone())
                     .app_data(http::json_config())
@@ -61,15 +62,7 @@ impl Application {
                     .app_data(http::query_config())
                     .app_data(web::PayloadConfig::new(http::MAX_BODY_BYTES)),
             );
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc.clone()))
-                .route(
-                    "/docs",
-                    web::get().to(|| async {
-                        HttpResponse::PermanentRedirect()
-                            .insert_header((header::LOCATION, "/docs/"))
-                            .finish()
-                    }),
-                )
+            app.route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(routes::fallback))
                 .wrap(from_fn(telemetry::catch_panic))
                 .wrap(cors(&origins))
@@ -100,12 +93,17 @@ impl Application {
     }
 }
 
+/// `/docs` → `/docs/`, where the bundled Swagger UI lives.
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
 /// CORS for the configured partner front-end origins only. A request from another origin is
 /// served without CORS headers (the browser then withholds the answer), not refused.
 fn cors(origins: &[String]) -> Cors {
-    let cors = origins
-        .iter()
-        .fold(Cors::default(), |c, o| c.allowed_origin(o));
+    let cors = origins.iter().fold(Cors::default(), |c, o| c.allowed_origin(o));
     cors.allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,

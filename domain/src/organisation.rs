@@ -38,16 +38,10 @@ impl OrganisationKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                Invalid::new(
-                    "invalid_choice",
-                    format!("must be one of: {}", names.join(", ")),
-                )
-            })
+        Self::ALL.into_iter().find(|k| k.as_str() == raw).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
+            Invalid::new("invalid_choice", format!("must be one of: {}", names.join(", ")))
+        })
     }
 }
 
@@ -71,9 +65,7 @@ pub fn parse_sectors(raw: &[String], fields: &mut Fields) -> Option<Vec<String>>
     let mut ok = true;
     for (i, s) in raw.iter().enumerate() {
         match fields.take(&format!("sectors[{i}]"), Sector::parse(s)) {
-            Some(s) if !out.iter().any(|o| o.eq_ignore_ascii_case(s.as_str())) => {
-                out.push(s.into_inner())
-            }
+            Some(s) if !out.iter().any(|o| o.eq_ignore_ascii_case(s.as_str())) => out.push(s.into_inner()),
             Some(_) => {}
             None => ok = false,
         }
@@ -114,11 +106,7 @@ impl OrganisationFields {
         let sectors = parse_sectors(&input.sectors, &mut f);
         let city = f.take_opt("city", input.city.as_deref(), Name::parse);
         let website = f.take_opt("website", input.website.as_deref(), WebUrl::parse);
-        let contact_email = f.take_opt(
-            "contact_email",
-            input.contact_email.as_deref(),
-            Email::parse,
-        );
+        let contact_email = f.take_opt("contact_email", input.contact_email.as_deref(), Email::parse);
         let description = f.take_opt("description", input.description.as_deref(), LongText::parse);
         f.finish(|| {
             Some(Self {
@@ -128,9 +116,7 @@ impl OrganisationFields {
                 city: city?.map(Name::into_inner),
                 website: website?.map(WebUrl::into_inner),
                 contact_email: contact_email?.map(Email::into_inner),
-                description: description?
-                    .map(LongText::into_inner)
-                    .filter(|d| !d.is_empty()),
+                description: description?.map(LongText::into_inner).filter(|d| !d.is_empty()),
             })
         })
     }
@@ -168,10 +154,7 @@ mod tests {
         .unwrap_err();
         let DomainError::Invalid(errors) = err;
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["name", "kind", "sectors[1]", "website", "contact_email"]
-        );
+        assert_eq!(fields, ["name", "kind", "sectors[1]", "website", "contact_email"]);
     }
 
     #[test]

@@ -44,11 +44,7 @@ impl ThrottleState {
 
     /// The state after one more failure at `now`: a window that has run out starts afresh,
     /// and reaching the limit locks the key.
-    pub fn after_failure(
-        previous: Option<Self>,
-        policy: ThrottlePolicy,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub fn after_failure(previous: Option<Self>, policy: ThrottlePolicy, now: DateTime<Utc>) -> Self {
         let mut state = match previous {
             Some(s) if now - s.window_started_at < policy.window => s,
             _ => Self {

@@ -41,15 +41,9 @@ pub struct Membership {
 impl Membership {
     pub fn new(role: Role, organisation_id: Option<Uuid>) -> Result<Self, Invalid> {
         if role == Role::Partner && organisation_id.is_none() {
-            return Err(Invalid::new(
-                "required",
-                "a partner must belong to an organisation",
-            ));
+            return Err(Invalid::new("required", "a partner must belong to an organisation"));
         }
-        Ok(Self {
-            role,
-            organisation_id,
-        })
+        Ok(Self { role, organisation_id })
     }
 
     pub fn role(self) -> Role {

@@ -18,9 +18,7 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261122_000001_create_organisations_and_users::Migration,
-        )]
+        vec![Box::new(m20261122_000001_create_organisations_and_users::Migration)]
     }
 }
 

@@ -12,6 +12,5 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 /// backends then store, compare and return the very same value.
 pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1))
-        .unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
 }

@@ -4,8 +4,7 @@ use crate::entities::organisation::{self, ActiveModel, Column, Entity, Model};
 use crate::http::PageRequest;
 use jobtour_domain::organisation::OrganisationFields;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -45,15 +44,16 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
     Entity::find_by_id(id).one(db).await
 }
 
+/// Reads the row and locks it until the transaction ends (`FOR UPDATE` on PostgreSQL; on
+/// SQLite the transaction already holds the write lock), so that a read-modify-write is not
+/// overtaken by a concurrent one.
+pub async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).lock_exclusive().one(db).await
+}
+
 /// One page in id (creation) order.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &Filter,
-    page: &PageRequest<Uuid>,
-) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
+pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest<Uuid>) -> Result<Vec<Model>, DbErr> {
+    let mut q = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
     if let Some(after) = page.after {
         q = q.filter(Column::Id.gt(after));
     }

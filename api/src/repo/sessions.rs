@@ -4,10 +4,7 @@ use crate::auth::Staff;
 use crate::entities::{session, user};
 use chrono::{DateTime, Utc};
 use jobtour_domain::user::Role;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 pub async fn insert(
@@ -68,11 +65,7 @@ pub async fn revoke(db: &impl ConnectionTrait, session_id: Uuid) -> Result<(), D
 }
 
 /// Revokes every session of a user but `keep` (after a password or role change).
-pub async fn revoke_all(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    keep: Option<Uuid>,
-) -> Result<(), DbErr> {
+pub async fn revoke_all(db: &impl ConnectionTrait, user_id: Uuid, keep: Option<Uuid>) -> Result<(), DbErr> {
     let mut q = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(super::now()))
         .filter(session::Column::UserId.eq(user_id))

@@ -3,9 +3,7 @@
 use crate::entities::login_throttle::{ActiveModel, Column, Entity, Model};
 use chrono::{DateTime, Utc};
 use jobtour_domain::throttle::{ThrottlePolicy, ThrottleState};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 fn state(m: &Model) -> ThrottleState {
     ThrottleState {
@@ -17,11 +15,7 @@ fn state(m: &Model) -> ThrottleState {
 
 /// The current state of a key, if it has failures on record.
 pub async fn get(db: &impl ConnectionTrait, key: &str) -> Result<Option<ThrottleState>, DbErr> {
-    Ok(Entity::find_by_id(key.to_owned())
-        .one(db)
-        .await?
-        .as_ref()
-        .map(state))
+    Ok(Entity::find_by_id(key.to_owned()).one(db).await?.as_ref().map(state))
 }
 
 /// Counts one failure. Call inside a write transaction: the row is created if missing, then
@@ -68,9 +62,6 @@ pub async fn record_failure(
 
 /// Forgets a key's failures (after a successful login).
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
-    Entity::delete_many()
-        .filter(Column::Key.eq(key))
-        .exec(db)
-        .await?;
+    Entity::delete_many().filter(Column::Key.eq(key)).exec(db).await?;
     Ok(())
 }

@@ -52,19 +52,20 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
     Entity::find_by_id(id).one(db).await
 }
 
+/// Reads the row and locks it until the transaction ends (`FOR UPDATE` on PostgreSQL; on
+/// SQLite the transaction already holds the write lock), so that a read-modify-write is not
+/// overtaken by a concurrent one.
+pub async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).lock_exclusive().one(db).await
+}
+
 /// By lower-cased e-mail.
 pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<Model>, DbErr> {
     Entity::find().filter(Column::Email.eq(email)).one(db).await
 }
 
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &Filter,
-    page: &PageRequest<Uuid>,
-) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
+pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest<Uuid>) -> Result<Vec<Model>, DbErr> {
+    let mut q = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
     if let Some(after) = page.after {
         q = q.filter(Column::Id.gt(after));
     }
@@ -78,12 +79,7 @@ pub async fn list(
 }
 
 /// Applies the changes if the row is still at `version`; `None` when it is not.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    version: i32,
-    c: Changes,
-) -> Result<Option<Model>, DbErr> {
+pub async fn update(db: &impl ConnectionTrait, id: Uuid, version: i32, c: Changes) -> Result<Option<Model>, DbErr> {
     let set_or_keep = |v: Option<String>| v.map_or(NotSet, Set);
     let model = ActiveModel {
         email: set_or_keep(c.email),

@@ -42,11 +42,7 @@ pub struct LoginAnswer {
         headers(("Retry-After" = u64, description = "Seconds to wait"))),
 ))]
 #[post("/auth/login")]
-pub async fn login(
-    state: Data<AppState>,
-    req: HttpRequest,
-    body: Json<Credentials>,
-) -> ApiResult<Json<LoginAnswer>> {
+pub async fn login(state: Data<AppState>, req: HttpRequest, body: Json<Credentials>) -> ApiResult<Json<LoginAnswer>> {
     let Credentials { email, password } = body.into_inner();
     let email = Email::parse(&email)
         .map(Email::into_inner)
@@ -54,9 +50,7 @@ pub async fn login(
     let account_key = format!("account:{email}");
     let address_key = format!(
         "address:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
+        req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
     );
     let now = repo::now();
 
@@ -72,15 +66,12 @@ pub async fn login(
     let user = repo::users::find_by_email(state.db.conn(), &email).await?;
     // An over-long password is wrong without being hashed (hashing cost is bounded).
     let plausible = Password::parse(&password).is_ok();
-    let verified = plausible
-        && auth::verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let verified = plausible && auth::verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
 
     let tx = state.db.begin().await?;
     let Some(user) = user.filter(|_| verified) else {
-        let account =
-            repo::throttle::record_failure(&tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
-        let address =
-            repo::throttle::record_failure(&tx, &address_key, ThrottlePolicy::ADDRESS, now).await?;
+        let account = repo::throttle::record_failure(&tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
+        let address = repo::throttle::record_failure(&tx, &address_key, ThrottlePolicy::ADDRESS, now).await?;
         tx.commit().await?;
         tracing::warn!(
             locked = account.locked_until.is_some() || address.locked_until.is_some(),

@@ -31,9 +31,7 @@ pub fn api(cfg: &mut ServiceConfig) {
 
 /// Operations endpoints at the root.
 pub fn ops(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz)
-        .service(ops::readyz)
-        .service(ops::metrics);
+    cfg.service(ops::healthz).service(ops::readyz).service(ops::metrics);
 }
 
 /// The documented paths and their methods, to tell "no such route" (404) from "no such
@@ -84,10 +82,7 @@ impl RouteTable {
 }
 
 /// Whatever no route took: 405 with `Allow` when the path exists, 404 otherwise.
-pub async fn fallback(
-    req: HttpRequest,
-    table: web::Data<RouteTable>,
-) -> Result<actix_web::HttpResponse, ApiError> {
+pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match table.methods(req.path()) {
         Some(methods) if !methods.is_empty() => ApiError::method_not_allowed(methods.join(", ")),
         _ => ApiError::new(

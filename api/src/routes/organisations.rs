@@ -61,11 +61,7 @@ impl From<Model> for Organisation {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
-    #[schema(
-        example = "Banque Populaire de Lorraine",
-        min_length = 1,
-        max_length = 200
-    )]
+    #[schema(example = "Banque Populaire de Lorraine", min_length = 1, max_length = 200)]
     pub name: String,
     #[schema(schema_with = kind_schema)]
     pub kind: String,
@@ -150,12 +146,7 @@ pub async fn list(
         city: q.city,
     };
     let rows = repo::organisations::list(state.db.conn(), &filter, &page).await?;
-    Ok(Json(http::page_of(
-        rows,
-        page.limit,
-        |m| m.id,
-        Organisation::from,
-    )))
+    Ok(Json(http::page_of(rows, page.limit, |m| m.id, Organisation::from)))
 }
 
 /// Adds an organisation (organisers only).
@@ -163,11 +154,7 @@ pub async fn list(
     (status = 201, description = "Created", body = Organisation, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/organisations")]
-pub async fn create(
-    state: Data<AppState>,
-    actor: Actor,
-    body: Json<NewOrganisation>,
-) -> ApiResult<HttpResponse> {
+pub async fn create(state: Data<AppState>, actor: Actor, body: Json<NewOrganisation>) -> ApiResult<HttpResponse> {
     policy::may(&actor, Action::Create, Object::Organisations)?;
     let b = body.into_inner();
     let fields = OrganisationFields::parse(OrganisationInput {
@@ -219,7 +206,7 @@ pub async fn update(
     let id = id.into_inner();
     policy::may(&actor, Action::Update, Object::Organisation { id })?;
     let tx = state.db.begin().await?;
-    let current = repo::organisations::find(&tx, id)
+    let current = repo::organisations::find_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
     http::check_if_match(&req, current.version)?;
@@ -237,16 +224,11 @@ pub async fn update(
 #[utoipa::path(tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/organisations/{id}")]
-pub async fn delete(
-    state: Data<AppState>,
-    actor: Actor,
-    req: HttpRequest,
-    id: Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(state: Data<AppState>, actor: Actor, req: HttpRequest, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     policy::may(&actor, Action::Delete, Object::Organisation { id })?;
     let tx = state.db.begin().await?;
-    let current = repo::organisations::find(&tx, id)
+    let current = repo::organisations::find_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
     http::check_if_match(&req, current.version)?;

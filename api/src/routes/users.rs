@@ -4,7 +4,7 @@
 use crate::auth::{self, Actor};
 use crate::db::Db;
 use crate::entities::user::Model;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Violation, violation};
 use crate::http::{self, Page, PageRequest};
 use crate::openapi::string_enum;
 use crate::policy::{self, Action, Object};
@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use jobtour_domain::Fields;
 use jobtour_domain::text::{Email, Password};
 use jobtour_domain::user::{Membership, Role};
-use sea_orm::{ConnectionTrait, SqlErr};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -105,18 +105,13 @@ pub struct UserQuery {
     (status = 200, description = "One page of users", body = Page<User>),
 ))]
 #[get("/users")]
-pub async fn list(
-    state: Data<AppState>,
-    actor: Actor,
-    query: Query<UserQuery>,
-) -> ApiResult<Json<Page<User>>> {
+pub async fn list(state: Data<AppState>, actor: Actor, query: Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
     policy::may(&actor, Action::Read, Object::Users)?;
     let staff = actor.staff()?;
     let q = query.into_inner();
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
     if let Some(role) = &q.role {
-        Role::parse(role)
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("role {}", e.message)))?;
+        Role::parse(role).map_err(|e| ApiError::bad_request("invalid_query", format!("role {}", e.message)))?;
     }
     let organisation_id = match (policy::user_scope(staff), q.organisation_id) {
         (Some(own), Some(asked)) if own != asked => {
@@ -141,11 +136,7 @@ pub async fn list(
     (status = 201, description = "Created", body = User, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/users")]
-pub async fn create(
-    state: Data<AppState>,
-    actor: Actor,
-    body: Json<NewUser>,
-) -> ApiResult<HttpResponse> {
+pub async fn create(state: Data<AppState>, actor: Actor, body: Json<NewUser>) -> ApiResult<HttpResponse> {
     policy::may(&actor, Action::Create, Object::Users)?;
     let model = create_user(&state.db, body.into_inner()).await?;
     let version = model.version;
@@ -161,12 +152,9 @@ pub async fn create_user(db: &Db, new: NewUser) -> ApiResult<Model> {
     let mut f = Fields::default();
     let email = f.take("email", Email::parse(&new.email));
     let password = f.take("password", Password::parse(&new.password));
-    let membership = f.take("role", Role::parse(&new.role)).and_then(|role| {
-        f.take(
-            "organisation_id",
-            Membership::new(role, new.organisation_id),
-        )
-    });
+    let membership = f
+        .take("role", Role::parse(&new.role))
+        .and_then(|role| f.take("organisation_id", Membership::new(role, new.organisation_id)));
     let (email, password, membership) = f.finish(|| Some((email?, password?, membership?)))?;
     // Hash before the transaction: the write lock is not held during the slow part.
     let password_hash = auth::hash_password(password).await?;
@@ -216,56 +204,55 @@ pub async fn update(
     body: Json<UserPatch>,
 ) -> ApiResult<HttpResponse> {
     let staff = *actor.staff()?;
+    let id = id.into_inner();
     let patch = body.into_inner();
-    let current = repo::users::find(state.db.conn(), id.into_inner())
+    // Refuse cheaply before the slow password hash…
+    let seen = repo::users::find(state.db.conn(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    policy::may(&actor, Action::Update, object(&seen))?;
+    let password_hash = match required(patch.password, "password")? {
+        Some(raw) => {
+            let password = Password::parse(&raw).map_err(|e| ApiError::invalid_field("password", e.code, e.message))?;
+            Some(auth::hash_password(password).await?)
+        }
+        None => None,
+    };
+
+    // …then decide on the locked, current row.
+    let tx = state.db.begin().await?;
+    let current = repo::users::find_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     policy::may(&actor, Action::Update, object(&current))?;
-
+    http::check_if_match(&req, current.version)?;
     let mut f = Fields::default();
-    let email = f.take_opt("email", required(patch.email, "email")?, |e| {
-        Email::parse(&e)
-    });
-    let password = f.take_opt("password", required(patch.password, "password")?, |p| {
-        Password::parse(&p)
-    });
+    let email = f.take_opt("email", required(patch.email, "email")?, |e| Email::parse(&e));
     let role = f.take_opt("role", required(patch.role, "role")?, |r| Role::parse(&r));
     let current_role = Role::parse(&current.role).map_err(|e| ApiError::internal(e.message))?;
     let new_role = role.flatten().unwrap_or(current_role);
     let new_org = patch.organisation_id.unwrap_or(current.organisation_id);
     let membership = f.take("organisation_id", Membership::new(new_role, new_org));
-    let (email, password, membership) = f.finish(|| Some((email?, password?, membership?)))?;
+    let (email, membership) = f.finish(|| Some((email?, membership?)))?;
 
-    let changes_membership = membership.role() != current_role
-        || membership.organisation_id() != current.organisation_id;
+    let changes_membership =
+        membership.role() != current_role || membership.organisation_id() != current.organisation_id;
     if changes_membership && staff.role != Role::Organiser {
         return Err(ApiError::forbidden(
             "only an organiser may change a role or an organisation",
         ));
     }
-    let password_hash = match password {
-        Some(p) => Some(auth::hash_password(p).await?),
-        None => None,
-    };
-    let password_changed = password_hash.is_some();
-    let tx = state.db.begin().await?;
-    let latest = repo::users::find(&tx, current.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
-    http::check_if_match(&req, latest.version)?;
-    if latest.version != current.version {
-        return Err(ApiError::precondition_failed());
-    }
     if changes_membership {
         ensure_organisation(&tx, membership.organisation_id()).await?;
     }
+    let password_changed = password_hash.is_some();
     let changes = repo::users::Changes {
         email: email.map(Email::into_inner),
         password_hash,
         role: Some(membership.role().as_str().to_owned()),
         organisation_id: Some(membership.organisation_id()),
     };
-    let model = repo::users::update(&tx, current.id, current.version, changes)
+    let model = repo::users::update(&tx, id, current.version, changes)
         .await
         .map_err(email_taken)?
         .ok_or_else(ApiError::precondition_failed)?;
@@ -282,15 +269,10 @@ pub async fn update(
 #[utoipa::path(tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/users/{id}")]
-pub async fn delete(
-    state: Data<AppState>,
-    actor: Actor,
-    req: HttpRequest,
-    id: Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(state: Data<AppState>, actor: Actor, req: HttpRequest, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let staff = *actor.staff()?;
     let tx = state.db.begin().await?;
-    let current = repo::users::find(&tx, id.into_inner())
+    let current = repo::users::find_for_update(&tx, id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     policy::may(&actor, Action::Delete, object(&current))?;
@@ -321,11 +303,7 @@ fn object(m: &Model) -> Object {
 /// A PATCH field that may be absent but not null.
 fn required<T>(value: Option<Option<T>>, field: &str) -> ApiResult<Option<T>> {
     match value {
-        Some(None) => Err(ApiError::invalid_field(
-            field,
-            "required",
-            "must not be null",
-        )),
+        Some(None) => Err(ApiError::invalid_field(field, "required", "must not be null")),
         other => Ok(other.flatten()),
     }
 }
@@ -343,10 +321,8 @@ async fn ensure_organisation(db: &impl ConnectionTrait, id: Option<Uuid>) -> Api
 }
 
 fn email_taken(err: sea_orm::DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::conflict("email_taken", "a user with this e-mail already exists")
-        }
+    match violation(&err) {
+        Some(Violation::Unique) => ApiError::conflict("email_taken", "a user with this e-mail already exists"),
         _ => err.into(),
     }
 }
