@@ -9,16 +9,16 @@ use std::time::Duration;
 pub struct DbSettings {
     /// Database URL: `postgres://user:pass@host/db` or `sqlite://path/to/file.db`.
     /// Without it, an SQLite file `./data/jobtour.db` is used (created if missing).
-    #[arg(long, env = "DATABASE_URL", global = true, value_parser = parse_database_url)]
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", global = true, value_parser = parse_database_url)]
     pub database_url: Option<String>,
 
     /// Most connections held open to the database.
-    #[arg(long, env = "JOBTOUR_DB_POOL_SIZE", global = true, default_value_t = 10,
+    #[arg(long, env = "JOBTOUR_DB_POOL_SIZE", value_name = "JOBTOUR_DB_POOL_SIZE", global = true, default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: u32,
 
     /// How long a request waits for a free connection before it is answered 503, in milliseconds.
-    #[arg(long, env = "JOBTOUR_DB_ACQUIRE_TIMEOUT_MS", global = true, default_value_t = 5000,
+    #[arg(long, env = "JOBTOUR_DB_ACQUIRE_TIMEOUT_MS", value_name = "JOBTOUR_DB_ACQUIRE_TIMEOUT_MS", global = true, default_value_t = 5000,
           value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub db_acquire_timeout_ms: u64,
 }
@@ -39,25 +39,35 @@ impl DbSettings {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeSettings {
     /// Address and port to listen on (port 0 picks a free one).
-    #[arg(long, env = "JOBTOUR_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "JOBTOUR_BIND",
+        value_name = "JOBTOUR_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind: SocketAddr,
 
     /// Origins of the partner front-end allowed by CORS, comma-separated
     /// (e.g. `https://partners.example.org`). Empty: no cross-origin access.
-    #[arg(long, env = "JOBTOUR_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    #[arg(long, env = "JOBTOUR_CORS_ORIGINS", value_name = "JOBTOUR_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
 
     /// HTTP worker threads (0: one per CPU core).
-    #[arg(long, env = "JOBTOUR_WORKERS", default_value_t = 0)]
+    #[arg(long, env = "JOBTOUR_WORKERS", value_name = "JOBTOUR_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
     /// Lifetime of a staff login token, in minutes.
-    #[arg(long, env = "JOBTOUR_TOKEN_TTL_MINUTES", default_value_t = 720,
+    #[arg(long, env = "JOBTOUR_TOKEN_TTL_MINUTES", value_name = "JOBTOUR_TOKEN_TTL_MINUTES", default_value_t = 720,
           value_parser = clap::value_parser!(u32).range(1..=525_600))]
     pub token_ttl_minutes: u32,
 
     /// Seconds in-flight requests get to finish after SIGTERM.
-    #[arg(long, env = "JOBTOUR_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "JOBTOUR_SHUTDOWN_TIMEOUT_SECS",
+        value_name = "JOBTOUR_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
     pub shutdown_timeout_secs: u64,
 
     /// Do not apply pending migrations at start.

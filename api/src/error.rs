@@ -51,9 +51,12 @@ pub struct ProblemField {
     pub message: String,
 }
 
-/// An error answer under construction.
+/// An error answer under construction; boxed so that `Result<T, ApiError>` stays small.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorParts>);
+
+#[derive(Debug)]
+pub struct ErrorParts {
     status: StatusCode,
     code: &'static str,
     detail: String,
@@ -66,7 +69,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ErrorParts {
             status,
             code,
             detail: detail.into(),
@@ -74,7 +77,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             cause: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -170,6 +173,20 @@ impl ApiError {
             ),
             _ => err.into(),
         }
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorParts;
+
+    fn deref(&self) -> &ErrorParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorParts {
+        &mut self.0
     }
 }
 

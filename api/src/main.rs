@@ -23,6 +23,7 @@ struct Cli {
     #[arg(
         long,
         env = "JOBTOUR_LOG_FORMAT",
+        value_name = "JOBTOUR_LOG_FORMAT",
         value_enum,
         default_value = "pretty",
         global = true

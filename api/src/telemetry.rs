@@ -116,3 +116,35 @@ impl RootSpanBuilder for JobtourSpans {
         span.in_scope(|| tracing::info!(status, "request answered"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+
+    async fn boom() -> HttpResponse {
+        panic!("SELECT secret FROM internals")
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_becomes_a_500_problem_and_the_worker_keeps_serving() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(catch_panic))
+                .wrap(from_fn(request_id))
+                .route("/boom", web::get().to(boom))
+                .route("/fine", web::get().to(|| async { HttpResponse::Ok().finish() })),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.headers().get("content-type").unwrap(), "application/problem+json");
+        assert!(res.headers().contains_key("x-request-id"));
+        let body = test::read_body(res).await;
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("internal_error") && !text.contains("SELECT"), "{text}");
+        let res = test::call_service(&app, test::TestRequest::get().uri("/fine").to_request()).await;
+        assert_eq!(res.status(), 200);
+    }
+}

@@ -1,4 +1,5 @@
 //! Black-box tests: the real server over HTTP, each test on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -10,4 +11,5 @@ mod openapi;
 mod operations;
 mod organisations;
 mod pagination;
+mod storage;
 mod users;
