@@ -46,6 +46,28 @@ impl Actor {
     }
 }
 
+/// A caller who must be signed in. Extracting it answers 401 to anyone else before the
+/// request's other parts (path, query, body) are even looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedIn(pub Staff);
+
+impl SignedIn {
+    /// As an [`Actor`], for the policy.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.0)
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let actor = Actor::from_request(req, payload);
+        Box::pin(async move { Ok(SignedIn(*actor.await?.staff()?)) })
+    }
+}
+
 /// The prefix of staff tokens: makes a leaked token recognisable by secret scanners.
 const STAFF_TOKEN_PREFIX: &str = "jts_";
 

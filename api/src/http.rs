@@ -214,9 +214,17 @@ where
 
 /// A PATCH value for a field that cannot be null: absent keeps `current`, `null` is a 422.
 pub fn patch_required<T>(patch: Option<Option<T>>, current: T, field: &str) -> ApiResult<T> {
+    Ok(patch_present(patch, field)?.unwrap_or(current))
+}
+
+/// A PATCH value for a field that may be left out but not set to `null` (a 422).
+pub fn patch_present<T>(patch: Option<Option<T>>, field: &str) -> ApiResult<Option<T>> {
     match patch {
-        None => Ok(current),
-        Some(Some(value)) => Ok(value),
-        Some(None) => Err(ApiError::invalid_field(field, "required", "must not be null")),
+        Some(None) => Err(ApiError::invalid_field(
+            field,
+            "not_nullable",
+            "may be left out, but cannot be set to null",
+        )),
+        other => Ok(other.flatten()),
     }
 }

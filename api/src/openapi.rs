@@ -84,6 +84,87 @@ pub fn string_enum(values: &[&str]) -> Object {
         .build()
 }
 
+/// The schemas of free text, written to say exactly what `jobtour_domain::text` accepts, so
+/// that clients (and schemathesis) can tell valid input from invalid before sending it.
+pub mod text {
+    use jobtour_domain::organisation::MAX_SECTORS;
+    use jobtour_domain::text::{Email, WebUrl};
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+    use utoipa::openapi::{Array, Object};
+
+    /// No control characters (Unicode Cc) but tab, line feed and carriage return.
+    const ANY: &str = r"[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]";
+    /// Neither a control character nor white space.
+    const VISIBLE: &str = r"[^\s\u0000-\u001F\u007F-\u009F]";
+
+    fn string(nullable: bool) -> ObjectBuilder {
+        let types = if nullable {
+            SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            SchemaType::new(Type::String)
+        };
+        ObjectBuilder::new().schema_type(types)
+    }
+
+    fn bounded(max: usize, nullable: bool) -> Object {
+        string(nullable)
+            .min_length(Some(1))
+            .max_length(Some(max))
+            .pattern(Some(format!("^{ANY}*{VISIBLE}{ANY}*$")))
+            .build()
+    }
+
+    /// A name, a title, a city: 1 to 200 characters, not blank.
+    pub fn name() -> Object {
+        bounded(200, false)
+    }
+
+    pub fn name_or_null() -> Object {
+        bounded(200, true)
+    }
+
+    /// Long free text, up to 10 000 characters; may be blank (stored as null).
+    pub fn long_or_null() -> Object {
+        string(true)
+            .max_length(Some(10_000))
+            .pattern(Some(format!("^{ANY}*$")))
+            .build()
+    }
+
+    fn email_schema(nullable: bool) -> Object {
+        string(nullable)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .max_length(Some(Email::MAX_LEN))
+            .build()
+    }
+
+    pub fn email() -> Object {
+        email_schema(false)
+    }
+
+    pub fn email_or_null() -> Object {
+        email_schema(true)
+    }
+
+    /// An `http://` or `https://` address.
+    pub fn web_url_or_null() -> Object {
+        string(true)
+            .max_length(Some(WebUrl::MAX_LEN))
+            .pattern(Some(format!(
+                r"^https?://[^/?#:@\[\]\s\u0000-\u001F\u007F-\u009F]+(:[0-9]{{1,5}})?([/?#]{VISIBLE}*)?$"
+            )))
+            .build()
+    }
+
+    /// Business sectors: up to 20, each 1 to 60 characters.
+    pub fn sectors() -> Array {
+        ArrayBuilder::new()
+            .items(bounded(60, false))
+            .max_items(Some(MAX_SECTORS))
+            .build()
+    }
+}
+
 /// Documents, on every operation, the problem answers the shared machinery can give: bad
 /// input, authentication, missing resources, stale `If-Match`, oversize bodies, overload.
 fn with_problem_responses(mut doc: OpenApi) -> OpenApi {

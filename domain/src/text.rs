@@ -9,18 +9,20 @@ use serde::Serialize;
 pub struct Text<const MIN: usize, const MAX: usize>(String);
 
 impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    /// The upper bound counts the characters as sent, the lower bound those left after
+    /// trimming: the same rule as the `maxLength` and non-blank pattern in the OpenAPI schema.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.chars().count() > MAX {
+            return Err(Invalid::new("too_long", format!("must be at most {MAX} characters")));
+        }
         let trimmed = raw.trim();
         let len = trimmed.chars().count();
         if len < MIN {
             return Err(if len == 0 {
-                Invalid::new("required", "must not be empty")
+                Invalid::new("blank", "needs at least one visible character")
             } else {
                 Invalid::new("too_short", format!("must be at least {MIN} characters"))
             });
-        }
-        if len > MAX {
-            return Err(Invalid::new("too_long", format!("must be at most {MAX} characters")));
         }
         if trimmed
             .chars()
@@ -116,8 +118,18 @@ impl WebUrl {
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
             .ok_or_else(bad)?;
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // host[:port]; no user info, no bracketed literal (the OpenAPI pattern says the same).
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let (host, port) = match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && !"[]@:".contains(c));
+        let port_ok = port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+        if !host_ok || !port_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
         Ok(Self(url.to_owned()))
@@ -173,9 +185,13 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_bounded() {
         assert_eq!(Name::parse("  Metz ").unwrap().as_str(), "Metz");
-        assert_eq!(Name::parse("   ").unwrap_err().code, "required");
+        assert_eq!(Name::parse("   ").unwrap_err().code, "blank");
         assert_eq!(Name::parse(&"x".repeat(201)).unwrap_err().code, "too_long");
         assert_eq!(Name::parse(&"é".repeat(200)).unwrap().as_str().chars().count(), 200);
+        assert_eq!(
+            Name::parse(&format!(" {}", "x".repeat(200))).unwrap_err().code,
+            "too_long"
+        );
         assert_eq!(Name::parse("a\u{0}b").unwrap_err().code, "invalid_characters");
         assert!(LongText::parse("").is_ok());
     }

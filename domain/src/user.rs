@@ -41,7 +41,10 @@ pub struct Membership {
 impl Membership {
     pub fn new(role: Role, organisation_id: Option<Uuid>) -> Result<Self, Invalid> {
         if role == Role::Partner && organisation_id.is_none() {
-            return Err(Invalid::new("required", "a partner must belong to an organisation"));
+            return Err(Invalid::new(
+                "required_for_partner",
+                "a partner acts for an organisation: give its id",
+            ));
         }
         Ok(Self { role, organisation_id })
     }

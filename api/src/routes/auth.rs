@@ -1,6 +1,6 @@
 //! `/auth/login`, `/auth/logout`, `/me`: staff sign-in with e-mail and password.
 
-use crate::auth::{self, Actor};
+use crate::auth::{self, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use crate::routes::users::User;
@@ -98,7 +98,8 @@ pub async fn login(state: Data<AppState>, req: HttpRequest, body: Json<Credentia
 /// Revokes the token used for this request.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 204, description = "Signed out")))]
 #[post("/auth/logout")]
-pub async fn logout(state: Data<AppState>, actor: Actor) -> ApiResult<HttpResponse> {
+pub async fn logout(signed_in: SignedIn, state: Data<AppState>) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     let staff = actor.staff()?;
     repo::sessions::revoke(state.db.conn(), staff.session_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -107,7 +108,8 @@ pub async fn logout(state: Data<AppState>, actor: Actor) -> ApiResult<HttpRespon
 /// The signed-in user.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, description = "The caller", body = User)))]
 #[get("/me")]
-pub async fn me(state: Data<AppState>, actor: Actor) -> ApiResult<Json<User>> {
+pub async fn me(signed_in: SignedIn, state: Data<AppState>) -> ApiResult<Json<User>> {
+    let actor = signed_in.actor();
     let staff = actor.staff()?;
     let user = repo::users::find(state.db.conn(), staff.user_id)
         .await?

@@ -1,11 +1,11 @@
 //! `/organisations`: the partner directory. Anyone reads it; organisers manage it; a partner
 //! edits its own organisation.
 
-use crate::auth::Actor;
+use crate::auth::{Actor, SignedIn};
 use crate::entities::organisation::Model;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page, PageRequest};
-use crate::openapi::string_enum;
+use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo;
 use crate::state::AppState;
@@ -61,22 +61,22 @@ impl From<Model> for Organisation {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
-    #[schema(example = "Banque Populaire de Lorraine", min_length = 1, max_length = 200)]
+    #[schema(schema_with = text::name, example = "Banque Populaire de Lorraine")]
     pub name: String,
     #[schema(schema_with = kind_schema)]
     pub kind: String,
     /// Up to 20 sectors, each 1 to 60 characters.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(schema_with = text::sectors, required = false)]
     pub sectors: Vec<String>,
-    #[schema(max_length = 200)]
+    #[schema(schema_with = text::name_or_null, required = false)]
     pub city: Option<String>,
     /// An `http://` or `https://` address.
-    #[schema(max_length = 2048)]
+    #[schema(schema_with = text::web_url_or_null, required = false)]
     pub website: Option<String>,
-    #[schema(max_length = 254)]
+    #[schema(schema_with = text::email_or_null, required = false)]
     pub contact_email: Option<String>,
-    #[schema(max_length = 10000)]
+    #[schema(schema_with = text::long_or_null, required = false)]
     pub description: Option<String>,
 }
 
@@ -85,25 +85,25 @@ pub struct NewOrganisation {
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(schema_with = text::name, required = false)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(schema_with = kind_schema)]
+    #[schema(schema_with = kind_schema, required = false)]
     pub kind: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Vec<String>, max_items = 20)]
+    #[schema(schema_with = text::sectors, required = false)]
     pub sectors: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(schema_with = text::name_or_null, required = false)]
     pub city: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(schema_with = text::web_url_or_null, required = false)]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 254)]
+    #[schema(schema_with = text::email_or_null, required = false)]
     pub contact_email: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Option<String>, max_length = 10000)]
+    #[schema(schema_with = text::long_or_null, required = false)]
     pub description: Option<Option<String>>,
 }
 
@@ -150,11 +150,16 @@ pub async fn list(
 }
 
 /// Adds an organisation (organisers only).
-#[utoipa::path(tag = "organisations", request_body = NewOrganisation, security(("bearer" = [])), responses(
+#[utoipa::path(tag = "organisations", request_body(content = inline(NewOrganisation)), security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = Organisation, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/organisations")]
-pub async fn create(state: Data<AppState>, actor: Actor, body: Json<NewOrganisation>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    body: Json<NewOrganisation>,
+) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     policy::may(&actor, Action::Create, Object::Organisations)?;
     let b = body.into_inner();
     let fields = OrganisationFields::parse(OrganisationInput {
@@ -197,20 +202,22 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
 ))]
 #[patch("/organisations/{id}")]
 pub async fn update(
+    signed_in: SignedIn,
     state: Data<AppState>,
-    actor: Actor,
     req: HttpRequest,
     id: Path<Uuid>,
     body: Json<OrganisationPatch>,
 ) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     let id = id.into_inner();
     policy::may(&actor, Action::Update, Object::Organisation { id })?;
     let tx = state.db.begin().await?;
     let current = repo::organisations::find_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
-    http::check_if_match(&req, current.version)?;
+    // A bad body is a 422 whatever the version; only a valid change can be stale.
     let fields = OrganisationFields::parse(merge(current.clone(), body.into_inner())?)?;
+    http::check_if_match(&req, current.version)?;
     let model = repo::organisations::update(&tx, id, current.version, fields)
         .await?
         .ok_or_else(ApiError::precondition_failed)?;
@@ -224,7 +231,13 @@ pub async fn update(
 #[utoipa::path(tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/organisations/{id}")]
-pub async fn delete(state: Data<AppState>, actor: Actor, req: HttpRequest, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     let id = id.into_inner();
     policy::may(&actor, Action::Delete, Object::Organisation { id })?;
     let tx = state.db.begin().await?;

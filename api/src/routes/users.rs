@@ -1,12 +1,12 @@
 //! `/users`: staff accounts. Organisers manage them; a partner sees its organisation's users
 //! and changes only its own e-mail and password.
 
-use crate::auth::{self, Actor};
+use crate::auth::{self, SignedIn};
 use crate::db::Db;
 use crate::entities::user::Model;
 use crate::error::{ApiError, ApiResult, Violation, violation};
 use crate::http::{self, Page, PageRequest};
-use crate::openapi::string_enum;
+use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo;
 use crate::state::AppState;
@@ -56,7 +56,7 @@ impl From<Model> for User {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    #[schema(example = "claire.martin@example.org", max_length = 254)]
+    #[schema(schema_with = text::email, example = "claire.martin@example.org")]
     pub email: String,
     /// 10 to 1024 characters.
     #[schema(example = "a long passphrase", min_length = 10, max_length = 1024)]
@@ -72,13 +72,13 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = String, max_length = 254)]
+    #[schema(schema_with = text::email, required = false)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(value_type = String, min_length = 10, max_length = 1024)]
     pub password: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(schema_with = role_schema)]
+    #[schema(schema_with = role_schema, required = false)]
     pub role: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(value_type = Option<Uuid>)]
@@ -105,9 +105,9 @@ pub struct UserQuery {
     (status = 200, description = "One page of users", body = Page<User>),
 ))]
 #[get("/users")]
-pub async fn list(state: Data<AppState>, actor: Actor, query: Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
-    policy::may(&actor, Action::Read, Object::Users)?;
-    let staff = actor.staff()?;
+pub async fn list(signed_in: SignedIn, state: Data<AppState>, query: Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
+    policy::may(&signed_in.actor(), Action::Read, Object::Users)?;
+    let staff = &signed_in.0;
     let q = query.into_inner();
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
     if let Some(role) = &q.role {
@@ -136,7 +136,8 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<UserQuery>) 
     (status = 201, description = "Created", body = User, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/users")]
-pub async fn create(state: Data<AppState>, actor: Actor, body: Json<NewUser>) -> ApiResult<HttpResponse> {
+pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewUser>) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     policy::may(&actor, Action::Create, Object::Users)?;
     let model = create_user(&state.db, body.into_inner()).await?;
     let version = model.version;
@@ -180,7 +181,8 @@ pub async fn create_user(db: &Db, new: NewUser) -> ApiResult<Model> {
     (status = 200, description = "The user", body = User, headers(("ETag" = String))),
 ))]
 #[get("/users/{id}")]
-pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get(signed_in: SignedIn, state: Data<AppState>, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     actor.staff()?;
     let model = repo::users::find(state.db.conn(), id.into_inner())
         .await?
@@ -197,12 +199,13 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
 ))]
 #[patch("/users/{id}")]
 pub async fn update(
+    signed_in: SignedIn,
     state: Data<AppState>,
-    actor: Actor,
     req: HttpRequest,
     id: Path<Uuid>,
     body: Json<UserPatch>,
 ) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     let staff = *actor.staff()?;
     let id = id.into_inner();
     let patch = body.into_inner();
@@ -211,7 +214,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     policy::may(&actor, Action::Update, object(&seen))?;
-    let password_hash = match required(patch.password, "password")? {
+    let password_hash = match http::patch_present(patch.password, "password")? {
         Some(raw) => {
             let password = Password::parse(&raw).map_err(|e| ApiError::invalid_field("password", e.code, e.message))?;
             Some(auth::hash_password(password).await?)
@@ -225,15 +228,18 @@ pub async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
     policy::may(&actor, Action::Update, object(&current))?;
-    http::check_if_match(&req, current.version)?;
     let mut f = Fields::default();
-    let email = f.take_opt("email", required(patch.email, "email")?, |e| Email::parse(&e));
-    let role = f.take_opt("role", required(patch.role, "role")?, |r| Role::parse(&r));
+    let email = f.take_opt("email", http::patch_present(patch.email, "email")?, |e| {
+        Email::parse(&e)
+    });
+    let role = f.take_opt("role", http::patch_present(patch.role, "role")?, |r| Role::parse(&r));
     let current_role = Role::parse(&current.role).map_err(|e| ApiError::internal(e.message))?;
     let new_role = role.flatten().unwrap_or(current_role);
     let new_org = patch.organisation_id.unwrap_or(current.organisation_id);
     let membership = f.take("organisation_id", Membership::new(new_role, new_org));
     let (email, membership) = f.finish(|| Some((email?, membership?)))?;
+    // A bad body is a 422 whatever the version; only a valid change can be stale.
+    http::check_if_match(&req, current.version)?;
 
     let changes_membership =
         membership.role() != current_role || membership.organisation_id() != current.organisation_id;
@@ -269,7 +275,13 @@ pub async fn update(
 #[utoipa::path(tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/users/{id}")]
-pub async fn delete(state: Data<AppState>, actor: Actor, req: HttpRequest, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn delete(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
     let staff = *actor.staff()?;
     let tx = state.db.begin().await?;
     let current = repo::users::find_for_update(&tx, id.into_inner())
@@ -297,14 +309,6 @@ fn object(m: &Model) -> Object {
     Object::User {
         id: m.id,
         organisation_id: m.organisation_id,
-    }
-}
-
-/// A PATCH field that may be absent but not null.
-fn required<T>(value: Option<Option<T>>, field: &str) -> ApiResult<Option<T>> {
-    match value {
-        Some(None) => Err(ApiError::invalid_field(field, "required", "must not be null")),
-        other => Ok(other.flatten()),
     }
 }
 

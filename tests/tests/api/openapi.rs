@@ -35,7 +35,8 @@ fn no_route_bypasses_the_document() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            for line in text.lines() {
+            // Unit tests build throwaway apps of their own.
+            for line in text.lines().take_while(|l| !l.starts_with("#[cfg(test)]")) {
                 let raw = line.contains(".route(") || line.contains("web::resource(") || line.contains("web::scope(");
                 if raw && !line.contains("\"/docs\"") {
                     offenders.push(format!("{}: {}", path.display(), line.trim()));
