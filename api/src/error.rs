@@ -35,6 +35,15 @@ pub struct Problem {
     /// Per-field failures, for `validation_failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// For `invalid_transition`: the states the resource may move to from where it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// For `stop_overlap`: the stop this one would overlap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicting_stop_id: Option<uuid::Uuid>,
+    /// For `stops_outside_tour`: the stops the change would leave outside the tour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_ids: Option<Vec<uuid::Uuid>>,
 }
 
 /// One field that failed validation.
@@ -61,6 +70,9 @@ pub struct ErrorParts {
     code: &'static str,
     detail: String,
     errors: Vec<ProblemField>,
+    allowed: Option<Vec<String>>,
+    conflicting_stop_id: Option<uuid::Uuid>,
+    stop_ids: Option<Vec<uuid::Uuid>>,
     retry_after: Option<u64>,
     allow: Option<String>,
     /// Logged for 5xx answers, never sent.
@@ -74,6 +86,9 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            allowed: None,
+            conflicting_stop_id: None,
+            stop_ids: None,
             retry_after: None,
             allow: None,
             cause: None,
@@ -160,6 +175,9 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_owned(),
             errors: self.errors.clone(),
+            allowed: self.allowed.clone(),
+            conflicting_stop_id: self.conflicting_stop_id,
+            stop_ids: self.stop_ids.clone(),
         }
     }
 
@@ -245,6 +263,37 @@ impl From<DomainError> for ApiError {
                         message: f.message,
                     })
                     .collect();
+                e
+            }
+            DomainError::InvalidTransition { from, to, allowed } => {
+                let mut e = Self::conflict(
+                    "invalid_transition",
+                    format!(
+                        "cannot go from {from} to {to}; allowed: {}",
+                        if allowed.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            allowed.join(", ")
+                        }
+                    ),
+                );
+                e.allowed = Some(allowed.into_iter().map(str::to_owned).collect());
+                e
+            }
+            DomainError::StopOverlap { other } => {
+                let mut e = Self::conflict("stop_overlap", format!("the bus is at stop {other} at that time"));
+                e.conflicting_stop_id = Some(other);
+                e
+            }
+            DomainError::StopsOutsideTour { stops } => {
+                let mut e = Self::conflict(
+                    "stops_outside_tour",
+                    format!(
+                        "{} stop(s) would fall outside the tour's days: move or delete them first",
+                        stops.len()
+                    ),
+                );
+                e.stop_ids = Some(stops);
                 e
             }
         }

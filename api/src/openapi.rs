@@ -28,6 +28,8 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "auth", description = "Staff sign-in"),
         (name = "organisations", description = "Partner organisations"),
         (name = "users", description = "Staff users"),
+        (name = "tours", description = "Bus tours, their partners and schedule"),
+        (name = "stops", description = "Where the bus stops, when"),
         (name = "operations", description = "Health and metrics"),
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),

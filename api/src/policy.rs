@@ -22,9 +22,19 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Object {
     Organisations,
-    Organisation { id: Uuid },
+    Organisation {
+        id: Uuid,
+    },
     Users,
-    User { id: Uuid, organisation_id: Option<Uuid> },
+    User {
+        id: Uuid,
+        organisation_id: Option<Uuid>,
+    },
+    Tours,
+    /// A tour and everything under it (stops, partners, schedule, calendar, map).
+    Tour {
+        public: bool,
+    },
 }
 
 /// Why an action is refused.
@@ -43,8 +53,17 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
     use Action::*;
     use Object::*;
     // The partner directory is public: anyone may read organisations.
-    if action == Read && matches!(object, Organisations | Organisation { .. }) {
+    if action == Read
+        && matches!(
+            object,
+            Organisations | Organisation { .. } | Tours | Tour { public: true }
+        )
+    {
         return Ok(());
+    }
+    // A tour that is not published yet (or was cancelled) does not exist for the public.
+    if matches!(object, Tour { public: false }) && !is_organiser(actor) {
+        return Err(Denial::Hidden);
     }
     let staff = match actor {
         Actor::Anonymous => return Err(Denial::Unauthenticated),
@@ -65,6 +84,16 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
         (Update | Delete, User { organisation_id, .. }) if !own_org(organisation_id) => Err(Denial::Hidden),
         _ => Err(Denial::Forbidden),
     }
+}
+
+fn is_organiser(actor: &Actor) -> bool {
+    matches!(
+        actor,
+        Actor::Staff(Staff {
+            role: Role::Organiser,
+            ..
+        })
+    )
 }
 
 /// [`decide`] as the API error handlers return.
@@ -89,6 +118,7 @@ fn object_name(object: Object) -> &'static str {
     match object {
         Object::Organisations | Object::Organisation { .. } => "organisation",
         Object::Users | Object::User { .. } => "user",
+        Object::Tours | Object::Tour { .. } => "tour",
     }
 }
 
@@ -169,6 +199,32 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn unpublished_tours_are_invisible_to_all_but_organisers() {
+        let (partner, _) = staff(Role::Partner, Some(Uuid::now_v7()));
+        let (organiser, _) = staff(Role::Organiser, None);
+        for actor in [Actor::Anonymous, partner] {
+            assert_eq!(
+                decide(&actor, Action::Read, Object::Tour { public: false }),
+                Err(Denial::Hidden)
+            );
+            assert_eq!(
+                decide(&actor, Action::Update, Object::Tour { public: false }),
+                Err(Denial::Hidden)
+            );
+            assert_eq!(decide(&actor, Action::Read, Object::Tour { public: true }), Ok(()));
+        }
+        assert_eq!(
+            decide(&partner, Action::Update, Object::Tour { public: true }),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Create, Object::Tours),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(decide(&organiser, Action::Read, Object::Tour { public: false }), Ok(()));
     }
 
     #[test]

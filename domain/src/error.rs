@@ -41,6 +41,19 @@ pub enum DomainError {
     /// One or more fields hold values the domain refuses.
     #[error("{} field(s) are invalid", .0.len())]
     Invalid(Vec<FieldError>),
+    /// A status change the workflow does not allow; `allowed` lists the possible next states.
+    #[error("cannot go from {from} to {to}")]
+    InvalidTransition {
+        from: &'static str,
+        to: &'static str,
+        allowed: Vec<&'static str>,
+    },
+    /// Two stops of one tour would overlap (one bus).
+    #[error("the stop overlaps stop {other}")]
+    StopOverlap { other: uuid::Uuid },
+    /// New tour dates or time zone would leave these stops outside the tour.
+    #[error("{} stop(s) would fall outside the tour", .stops.len())]
+    StopsOutsideTour { stops: Vec<uuid::Uuid> },
 }
 
 impl DomainError {

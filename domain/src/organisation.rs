@@ -152,7 +152,9 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        let DomainError::Invalid(errors) = err;
+        let DomainError::Invalid(errors) = err else {
+            panic!("{err:?}")
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "kind", "sectors[1]", "website", "contact_email"]);
     }

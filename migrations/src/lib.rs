@@ -10,6 +10,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_organisations_and_users;
+mod m20261122_000002_create_tours_and_stops;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -18,7 +19,10 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_organisations_and_users::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_organisations_and_users::Migration),
+            Box::new(m20261122_000002_create_tours_and_stops::Migration),
+        ]
     }
 }
 

@@ -4,4 +4,7 @@
 pub mod login_throttle;
 pub mod organisation;
 pub mod session;
+pub mod stop;
+pub mod tour;
+pub mod tour_partner;
 pub mod user;

@@ -3,7 +3,9 @@
 
 pub mod organisations;
 pub mod sessions;
+pub mod stops;
 pub mod throttle;
+pub mod tours;
 pub mod users;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};

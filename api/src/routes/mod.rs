@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod ops;
 pub mod organisations;
+pub mod stops;
+pub mod tours;
 pub mod users;
 
 use crate::error::ApiError;
@@ -26,7 +28,21 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(users::create)
         .service(users::get)
         .service(users::update)
-        .service(users::delete);
+        .service(users::delete)
+        .service(tours::list)
+        .service(tours::create)
+        .service(tours::get)
+        .service(tours::update)
+        .service(tours::delete)
+        .service(tours::partners)
+        .service(tours::put_partner)
+        .service(tours::delete_partner)
+        .service(tours::schedule)
+        .service(stops::list)
+        .service(stops::create)
+        .service(stops::get)
+        .service(stops::update)
+        .service(stops::delete);
 }
 
 /// Operations endpoints at the root.

@@ -12,4 +12,5 @@ mod operations;
 mod organisations;
 mod pagination;
 mod storage;
+mod tours;
 mod users;

@@ -1,0 +1,110 @@
+//! Stops of a tour.
+
+use crate::entities::stop::{ActiveModel, Column, Entity, Model};
+use crate::http::PageRequest;
+use chrono::{DateTime, Utc};
+use jobtour_domain::tour::{StopFields, StopTimes};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+fn fields(f: StopFields) -> ActiveModel {
+    ActiveModel {
+        city: Set(f.city),
+        postcode: Set(f.postcode),
+        venue: Set(f.venue),
+        address: Set(f.address),
+        latitude: Set(f.latitude),
+        longitude: Set(f.longitude),
+        arrives_at: Set(f.times.arrives_at()),
+        departs_at: Set(f.times.departs_at()),
+        notes: Set(f.notes),
+        ..Default::default()
+    }
+}
+
+pub async fn insert(db: &impl ConnectionTrait, tour_id: Uuid, f: StopFields) -> Result<Model, DbErr> {
+    let now = super::now();
+    let model = ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tour_id: Set(tour_id),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..fields(f)
+    };
+    Entity::insert(model).exec_with_returning(db).await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// All stops of a tour, in time order.
+pub async fn all_for_tour(db: &impl ConnectionTrait, tour_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::TourId.eq(tour_id))
+        .order_by_asc(Column::ArrivesAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// One page of a tour's stops, in time order (keyset on arrival, then id).
+pub async fn page_for_tour(
+    db: &impl ConnectionTrait,
+    tour_id: Uuid,
+    page: &PageRequest<(DateTime<Utc>, Uuid)>,
+) -> Result<Vec<Model>, DbErr> {
+    let mut q = Entity::find()
+        .filter(Column::TourId.eq(tour_id))
+        .order_by_asc(Column::ArrivesAt)
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
+    if let Some((at, id)) = page.after {
+        q = q.filter(
+            Condition::any()
+                .add(Column::ArrivesAt.gt(at))
+                .add(Condition::all().add(Column::ArrivesAt.eq(at)).add(Column::Id.gt(id))),
+        );
+    }
+    q.all(db).await
+}
+
+/// The stays of a tour's stops, but `except` (the stop being changed).
+pub fn stays(stops: &[Model], except: Option<Uuid>) -> Vec<(Uuid, StopTimes)> {
+    stops
+        .iter()
+        .filter(|s| Some(s.id) != except)
+        .filter_map(|s| StopTimes::new(s.arrives_at, s.departs_at).ok().map(|t| (s.id, t)))
+        .collect()
+}
+
+pub async fn update(db: &impl ConnectionTrait, id: Uuid, version: i32, f: StopFields) -> Result<Option<Model>, DbErr> {
+    let model = ActiveModel {
+        version: Set(version + 1),
+        updated_at: Set(super::now()),
+        ..fields(f)
+    };
+    let done = Entity::update_many()
+        .set(model)
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        Ok(None)
+    } else {
+        find(db, id).await
+    }
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
+    let done = Entity::delete_many()
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
