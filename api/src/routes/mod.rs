@@ -3,6 +3,7 @@
 //! a documented route.
 
 pub mod auth;
+pub mod maps;
 pub mod ops;
 pub mod organisations;
 pub mod stops;
@@ -38,6 +39,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(tours::put_partner)
         .service(tours::delete_partner)
         .service(tours::schedule)
+        .service(maps::calendar)
+        .service(maps::route)
         .service(stops::list)
         .service(stops::create)
         .service(stops::get)

@@ -527,3 +527,109 @@ async fn stops_list_in_time_order_with_the_tour_offset(app: TestApp) {
     assert_eq!(first["items"][0]["arrives_at"], "2027-10-19T09:00:00+02:00");
     assert!(second["next_cursor"].is_null());
 }
+
+both!(the_calendar_has_one_event_per_stop, the_route_is_valid_geojson);
+
+async fn three_stops(app: &TestApp) -> Value {
+    let t = tour(app).await;
+    for body in [
+        stop_body(
+            "Metz",
+            49.1193,
+            6.1757,
+            "2027-10-19T09:00:00+02:00",
+            "2027-10-19T17:00:00+02:00",
+        ),
+        stop_body(
+            "Nancy",
+            48.6921,
+            6.1844,
+            "2027-10-20T09:00:00+02:00",
+            "2027-10-20T17:00:00+02:00",
+        ),
+        stop_body(
+            "Épinal",
+            48.1724,
+            6.4496,
+            "2027-10-21T09:00:00+02:00",
+            "2027-10-21T17:00:00+02:00",
+        ),
+    ] {
+        expect_json(add_stop(app, &t, &body).await, StatusCode::CREATED).await;
+    }
+    publish(app, &t).await;
+    t
+}
+
+async fn the_calendar_has_one_event_per_stop(app: TestApp) {
+    let t = three_stops(&app).await;
+    let res = app.get(&format!("/api/v1/tours/{}/calendar.ics", id(&t)), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let text = res.text().await.unwrap();
+    // An independent parser (the `ical` crate) reads it back.
+    let calendars: Vec<_> = ical::IcalParser::new(text.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("valid iCalendar");
+    assert_eq!(calendars.len(), 1);
+    let events = &calendars[0].events;
+    assert_eq!(events.len(), 3);
+    let prop = |e: &ical::parser::ical::component::IcalEvent, name: &str| {
+        e.properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(prop(&events[0], "DTSTART"), "20271019T070000Z");
+    assert_eq!(prop(&events[0], "DTEND"), "20271019T150000Z");
+    assert_eq!(prop(&events[0], "GEO"), "49.119300;6.175700");
+    assert!(prop(&events[2], "LOCATION").contains("Épinal"));
+    assert!(prop(&events[1], "SUMMARY").contains("Nancy"));
+    let uids: std::collections::HashSet<_> = events.iter().map(|e| prop(e, "UID")).collect();
+    assert_eq!(uids.len(), 3);
+    // Stable: the same UIDs on the next read.
+    let again = app
+        .get(&format!("/api/v1/tours/{}/calendar.ics", id(&t)), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let again: Vec<_> = ical::IcalParser::new(again.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let again_uids: std::collections::HashSet<_> = again[0].events.iter().map(|e| prop(e, "UID")).collect();
+    assert_eq!(uids, again_uids);
+}
+
+async fn the_route_is_valid_geojson(app: TestApp) {
+    let t = three_stops(&app).await;
+    let res = app.get(&format!("/api/v1/tours/{}/route.geojson", id(&t)), None).await;
+    assert_eq!(res.headers()["content-type"], "application/geo+json");
+    let text = res.text().await.unwrap();
+    let parsed: geojson::GeoJson = text.parse().expect("valid GeoJSON");
+    let geojson::GeoJson::FeatureCollection(fc) = parsed else {
+        panic!("not a FeatureCollection")
+    };
+    assert_eq!(fc.features.len(), 4);
+    let points: Vec<_> = fc
+        .features
+        .iter()
+        .filter_map(|f| match &f.geometry.as_ref()?.value {
+            geojson::GeometryValue::Point { coordinates } => Some(serde_json::to_value(coordinates).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(points.len(), 3);
+    assert_eq!(points[0], json!([6.1757, 49.1193]), "[longitude, latitude]");
+    let line = fc.features.iter().find_map(|f| match &f.geometry.as_ref()?.value {
+        geojson::GeometryValue::LineString { coordinates } => Some(serde_json::to_value(coordinates).unwrap()),
+        _ => None,
+    });
+    assert_eq!(line.unwrap(), Value::Array(points));
+}
