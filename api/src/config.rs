@@ -73,6 +73,10 @@ pub struct ServeSettings {
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
+
+    /// Load the demo campaign before serving (idempotent; see `jobtour demo`).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl ServeSettings {
@@ -85,6 +89,7 @@ impl ServeSettings {
             token_ttl_minutes: 720,
             shutdown_timeout_secs: 30,
             no_migrate: false,
+            demo: false,
         }
     }
 }

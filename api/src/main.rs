@@ -5,7 +5,7 @@ use jobtour_api::config::{DbSettings, LogFormat, ServeSettings};
 use jobtour_api::db::Db;
 use jobtour_api::routes::users::{NewUser, create_user};
 use jobtour_api::startup::Application;
-use jobtour_api::{openapi, telemetry};
+use jobtour_api::{demo, openapi, telemetry};
 use std::io::Read;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -45,6 +45,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Load the demo campaign (idempotent): a published tour through five cities of Lorraine,
+    /// its partner organisations and a demo organiser.
+    Demo,
     /// Print the OpenAPI document (YAML), as committed in openapi.yaml.
     Openapi,
 }
@@ -91,6 +94,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(settings) => {
             let app = Application::build(&cli.db, settings.clone()).await?;
+            if settings.demo {
+                print_demo(app.db()).await?;
+            }
             tracing::info!(address = %settings.bind.ip(), port = app.port(), backend = ?app.db().backend(), "serving");
             app.run_until_stopped().await?;
             tracing::info!("stopped");
@@ -136,8 +142,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!("created {} {} ({})", user.role, user.email, user.id);
         }
+        Command::Demo => {
+            let db = Db::connect(&cli.db).await?;
+            db.migrate().await?;
+            print_demo(&db).await?;
+        }
         Command::Openapi => print!("{}", openapi::yaml()),
     }
+    Ok(())
+}
+
+async fn print_demo(db: &Db) -> anyhow::Result<()> {
+    let report = demo::load(db).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+    for line in &report.created {
+        println!("created {line}");
+    }
+    if !report.found.is_empty() {
+        println!("already there: {} item(s)", report.found.len());
+    }
+    if let Some(id) = report.tour_id {
+        println!("demo tour: /api/v1/tours/{id}");
+    }
+    println!(
+        "demo organiser: {} / {}",
+        demo::ORGANISER_EMAIL,
+        demo::ORGANISER_PASSWORD
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod concurrency;
 mod contract;
+mod demo;
 mod matrix;
 mod openapi;
 mod operations;

@@ -24,6 +24,10 @@ struct World {
     stranger: String,
     me: String,
     partner_token: String,
+    draft_tour: String,
+    public_tour: String,
+    draft_stop: String,
+    public_stop: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -39,6 +43,28 @@ async fn world(app: &TestApp) -> World {
     let (colleague, _) = app.partner_of(&a).await;
     let (stranger, _) = app.partner_of(&b).await;
     let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    let draft = crate::tours::tour(app).await;
+    let public = crate::tours::tour(app).await;
+    let stop = |t: &Value| {
+        let path = format!("/api/v1/tours/{}/stops", crate::tours::id(t));
+        let body = crate::tours::stop_body(
+            "Metz",
+            49.1193,
+            6.1757,
+            "2027-10-19T09:00:00+02:00",
+            "2027-10-19T17:00:00+02:00",
+        );
+        async move { expect_json(app.post(&path, Some(&app.organiser), &body).await, StatusCode::CREATED).await }
+    };
+    let (draft_stop, public_stop) = (stop(&draft).await, stop(&public).await);
+    let res = app
+        .patch(
+            &format!("/api/v1/tours/{}", id(&public)),
+            Some(&app.organiser),
+            &json!({ "status": "published" }),
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
     World {
         own_org: a,
         other_org: b,
@@ -46,6 +72,10 @@ async fn world(app: &TestApp) -> World {
         stranger: id(&stranger),
         me: id(&me),
         partner_token,
+        draft_tour: id(&draft),
+        public_tour: id(&public),
+        draft_stop: id(&draft_stop),
+        public_stop: id(&public_stop),
     }
 }
 
@@ -55,6 +85,14 @@ async fn authorisation_matrix(app: TestApp) {
     let org_body = json!({ "name": "New", "kind": "other" });
     let new_user = |n: &str| json!({ "email": format!("{n}@matrix.example"), "password": "long enough password", "role": "organiser" });
     let rename = json!({ "description": "changed" });
+    let tour_body = json!({ "name": "Another tour", "starts_on": "2027-11-01", "ends_on": "2027-11-02", "organiser_organisation_id": w.other_org });
+    let stop_body = crate::tours::stop_body(
+        "Nancy",
+        48.6921,
+        6.1844,
+        "2027-10-20T09:00:00+02:00",
+        "2027-10-20T17:00:00+02:00",
+    );
 
     // (who, method, path, body, expected status)
     let rows: Vec<(Who, Method, String, Option<Value>, StatusCode)> = vec![
