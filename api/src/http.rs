@@ -228,3 +228,22 @@ pub fn patch_present<T>(patch: Option<Option<T>>, field: &str) -> ApiResult<Opti
         other => Ok(other.flatten()),
     }
 }
+
+/// A whole number as JSON Schema means it: `42` and `42.0` alike (serde alone refuses `42.0`
+/// for an integer field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub i64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(de)?;
+        n.as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .map(WholeNumber)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid type: {n} is not a whole number")))
+    }
+}

@@ -89,8 +89,8 @@ pub struct NewTour {
     pub timezone: Option<String>,
     /// The organisation running the tour.
     pub organiser_organisation_id: Uuid,
-    #[schema(minimum = 0, maximum = 1000000)]
-    pub positions_target: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000)]
+    pub positions_target: Option<http::WholeNumber>,
 }
 
 /// Changes to a tour. `status` follows the workflow draft → published → completed, and
@@ -121,7 +121,7 @@ pub struct TourPatch {
     pub organiser_organisation_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(value_type = i64, minimum = 0, maximum = 1000000, required = false)]
-    pub positions_target: Option<Option<i64>>,
+    pub positions_target: Option<Option<http::WholeNumber>>,
 }
 
 /// Filters and paging for the list.
@@ -185,7 +185,7 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewTo
         starts_on: b.starts_on,
         ends_on: b.ends_on,
         timezone: b.timezone.unwrap_or_else(|| "Europe/Paris".into()),
-        positions_target: b.positions_target.unwrap_or(0),
+        positions_target: b.positions_target.map_or(0, |n| n.0),
     })?;
     let tx = state.db.begin().await?;
     ensure_organisation(&tx, b.organiser_organisation_id, "organiser_organisation_id").await?;
@@ -246,9 +246,10 @@ pub async fn update(
         timezone: http::patch_required(p.timezone, current.timezone.clone(), "timezone")?,
         positions_target: http::patch_required(
             p.positions_target,
-            i64::from(current.positions_target),
+            http::WholeNumber(i64::from(current.positions_target)),
             "positions_target",
-        )?,
+        )?
+        .0,
     })?;
     let status_now = TourStatus::parse(&current.status).map_err(|e| ApiError::internal(e.message))?;
     let status = match http::patch_present(p.status, "status")? {
