@@ -313,6 +313,12 @@ impl From<DbErr> for ApiError {
                     "a referenced resource does not exist",
                 );
             }
+            Some(Violation::Exclusion) => {
+                return Self::conflict(
+                    "conflict",
+                    "the change conflicts with existing data (for a stop: another stop of the tour at that time)",
+                );
+            }
             Some(Violation::Check) => {
                 return Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -345,6 +351,8 @@ pub enum Violation {
     ForeignKey,
     /// CHECK constraints back the domain's rules; should one fire, the client sent bad data.
     Check,
+    /// An exclusion rule (two stops of a tour overlapping): a conflict with existing data.
+    Exclusion,
 }
 
 /// Classifies a constraint violation portably: sea-orm's `sql_err()`, plus the codes it does
@@ -359,10 +367,15 @@ pub fn violation(err: &DbErr) -> Option<Violation> {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
         return None;
     };
-    // PostgreSQL 23514 check_violation; SQLite 275 SQLITE_CONSTRAINT_CHECK, 1811 RESTRICT.
-    match e.as_database_error()?.code().as_deref() {
+    // PostgreSQL 23514 check_violation, 23P01 exclusion_violation; SQLite 275
+    // SQLITE_CONSTRAINT_CHECK, 1811 SQLITE_CONSTRAINT_TRIGGER (a RESTRICT foreign key, or one
+    // of our triggers, told apart by the message).
+    let db = e.as_database_error()?;
+    match db.code().as_deref() {
         Some("23514" | "275") => Some(Violation::Check),
-        Some("1811") => Some(Violation::ForeignKey),
+        Some("23P01") => Some(Violation::Exclusion),
+        Some("1811") if db.message().contains("FOREIGN KEY") => Some(Violation::ForeignKey),
+        Some("1811") => Some(Violation::Exclusion),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 use crate::one_of;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -199,10 +200,18 @@ impl MigrationTrait for Migration {
                     .col(Stops::ArrivesAt)
                     .to_owned(),
             )
-            .await
+            .await?;
+        no_overlap(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DbBackend::Sqlite {
+            let db = manager.get_connection();
+            db.execute_unprepared("DROP TRIGGER IF EXISTS stops_no_overlap_insert")
+                .await?;
+            db.execute_unprepared("DROP TRIGGER IF EXISTS stops_no_overlap_update")
+                .await?;
+        }
         for table in [
             Stops::Table.into_iden(),
             TourPartners::Table.into_iden(),
@@ -212,4 +221,46 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// One bus: two stops of a tour never overlap. The API checks it under the tour's row lock and
+/// names the other stop; the database enforces it too, each backend in its own way (the one
+/// place this migration set speaks two dialects):
+/// - PostgreSQL: an exclusion constraint over half-open `[arrives_at, departs_at)` ranges
+///   (`btree_gist` is a trusted extension: a database owner may create it);
+/// - SQLite: triggers that abort an insert or an update that would overlap (instants are
+///   RFC 3339 UTC text, which compares in time order).
+async fn no_overlap(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS btree_gist")
+                .await?;
+            db.execute_unprepared(
+                "ALTER TABLE stops ADD CONSTRAINT stops_no_overlap \
+                 EXCLUDE USING gist (tour_id WITH =, tstzrange(arrives_at, departs_at) WITH &&)",
+            )
+            .await?;
+        }
+        DbBackend::Sqlite => {
+            for (name, event, other) in [
+                ("stops_no_overlap_insert", "INSERT", ""),
+                (
+                    "stops_no_overlap_update",
+                    "UPDATE OF tour_id, arrives_at, departs_at",
+                    "AND s.id <> NEW.id",
+                ),
+            ] {
+                db.execute_unprepared(&format!(
+                    "CREATE TRIGGER {name} BEFORE {event} ON stops \
+                     WHEN EXISTS (SELECT 1 FROM stops s WHERE s.tour_id = NEW.tour_id {other} \
+                     AND s.arrives_at < NEW.departs_at AND NEW.arrives_at < s.departs_at) \
+                     BEGIN SELECT RAISE(ABORT, 'stops_no_overlap'); END"
+                ))
+                .await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

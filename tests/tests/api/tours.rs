@@ -633,3 +633,58 @@ async fn the_route_is_valid_geojson(app: TestApp) {
     });
     assert_eq!(line.unwrap(), Value::Array(points));
 }
+
+both!(the_database_refuses_overlapping_stops_too);
+
+/// Past the API's own check, straight to the repository: the database still refuses.
+async fn the_database_refuses_overlapping_stops_too(app: TestApp) {
+    use jobtour_api::error::{Violation, violation};
+    use jobtour_domain::tour::{StopFields, StopInput, TourDates, parse_timezone};
+    let t = tour(&app).await;
+    expect_json(
+        add_stop(
+            &app,
+            &t,
+            &stop_body(
+                "Metz",
+                49.1193,
+                6.1757,
+                "2027-10-19T09:00:00+02:00",
+                "2027-10-19T17:00:00+02:00",
+            ),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let tour_id: uuid::Uuid = id(&t).parse().unwrap();
+    let dates = TourDates::new("2027-10-19".parse().unwrap(), "2027-10-23".parse().unwrap()).unwrap();
+    let stay = |from: &str, to: &str| {
+        let input = StopInput {
+            city: "Nancy".into(),
+            postcode: None,
+            venue: None,
+            address: None,
+            latitude: 48.69,
+            longitude: 6.18,
+            arrives_at: from.parse().unwrap(),
+            departs_at: to.parse().unwrap(),
+            notes: None,
+        };
+        StopFields::parse(input, dates, parse_timezone("Europe/Paris").unwrap()).unwrap()
+    };
+    let overlapping = stay("2027-10-19T14:00:00Z", "2027-10-19T16:00:00Z");
+    let err = jobtour_api::repo::stops::insert(app.db.conn(), tour_id, overlapping)
+        .await
+        .unwrap_err();
+    assert_eq!(violation(&err), Some(Violation::Exclusion), "{err}");
+    let touching = stay("2027-10-19T15:00:00Z", "2027-10-19T16:00:00Z");
+    let ok = jobtour_api::repo::stops::insert(app.db.conn(), tour_id, touching)
+        .await
+        .unwrap();
+    let moved = stay("2027-10-19T12:00:00Z", "2027-10-19T16:00:00Z");
+    let err = jobtour_api::repo::stops::update(app.db.conn(), ok.id, ok.version, moved)
+        .await
+        .unwrap_err();
+    assert_eq!(violation(&err), Some(Violation::Exclusion), "{err}");
+}
