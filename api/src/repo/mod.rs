@@ -16,3 +16,40 @@ pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
     now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
 }
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// Writes `changes` to the row `id` if it is still at `version` (optimistic concurrency: the
+/// caller bumps the version in `changes`); whether a row was written.
+pub async fn update_versioned<A>(
+    db: &impl ConnectionTrait,
+    changes: A,
+    id: (<A::Entity as EntityTrait>::Column, Uuid),
+    version: (<A::Entity as EntityTrait>::Column, i32),
+) -> Result<bool, DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
+    let done = <A::Entity as EntityTrait>::update_many()
+        .set(changes)
+        .filter(id.0.eq(id.1))
+        .filter(version.0.eq(version.1))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// Deletes the row `id` if it is still at `version`; whether a row was deleted.
+pub async fn delete_versioned<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: (E::Column, Uuid),
+    version: (E::Column, i32),
+) -> Result<bool, DbErr> {
+    let done = E::delete_many()
+        .filter(id.0.eq(id.1))
+        .filter(version.0.eq(version.1))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}

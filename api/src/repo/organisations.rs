@@ -78,27 +78,16 @@ pub async fn update(
         updated_at: Set(super::now()),
         ..fields(f)
     };
-    let done = Entity::update_many()
-        .set(model)
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(version))
-        .exec(db)
-        .await?;
-    if done.rows_affected == 0 {
-        Ok(None)
-    } else {
+    if super::update_versioned(db, model, (Column::Id, id), (Column::Version, version)).await? {
         find(db, id).await
+    } else {
+        Ok(None)
     }
 }
 
 /// Deletes the row if it is still at `version`; whether it did.
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
-    let done = Entity::delete_many()
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(version))
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected > 0)
+    super::delete_versioned::<Entity>(db, (Column::Id, id), (Column::Version, version)).await
 }
 
 /// The sectors column, decoded.

@@ -90,24 +90,13 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, version: i32, c: Change
         updated_at: Set(super::now()),
         ..Default::default()
     };
-    let done = Entity::update_many()
-        .set(model)
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(version))
-        .exec(db)
-        .await?;
-    if done.rows_affected == 0 {
-        Ok(None)
-    } else {
+    if super::update_versioned(db, model, (Column::Id, id), (Column::Version, version)).await? {
         find(db, id).await
+    } else {
+        Ok(None)
     }
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
-    let done = Entity::delete_many()
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(version))
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected > 0)
+    super::delete_versioned::<Entity>(db, (Column::Id, id), (Column::Version, version)).await
 }

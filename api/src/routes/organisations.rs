@@ -268,3 +268,11 @@ fn merge(current: Model, patch: OrganisationPatch) -> ApiResult<OrganisationInpu
         description: patch.description.unwrap_or(current.description),
     })
 }
+
+/// A 422 on `field` unless the organisation exists: for references from other resources.
+pub async fn ensure_exists(db: &impl sea_orm::ConnectionTrait, id: Uuid, field: &str) -> ApiResult<()> {
+    match repo::organisations::find(db, id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::invalid_field(field, "not_found", "no such organisation")),
+    }
+}

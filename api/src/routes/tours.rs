@@ -9,7 +9,7 @@ use crate::http::{self, Page, PageRequest};
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo;
-use crate::routes::organisations::Organisation;
+use crate::routes::organisations::{Organisation, ensure_exists};
 use crate::routes::stops::{Stop, tour_zone};
 use crate::state::AppState;
 use actix_web::web::{Data, Json, Path, Query};
@@ -188,7 +188,7 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewTo
         positions_target: b.positions_target.map_or(0, |n| n.0),
     })?;
     let tx = state.db.begin().await?;
-    ensure_organisation(&tx, b.organiser_organisation_id, "organiser_organisation_id").await?;
+    ensure_exists(&tx, b.organiser_organisation_id, "organiser_organisation_id").await?;
     let model = repo::tours::insert(&tx, fields, b.organiser_organisation_id).await?;
     tx.commit().await?;
     let version = model.version;
@@ -262,7 +262,7 @@ pub async fn update(
         "organiser_organisation_id",
     )?;
     if organiser != current.organiser_organisation_id {
-        ensure_organisation(&tx, organiser, "organiser_organisation_id").await?;
+        ensure_exists(&tx, organiser, "organiser_organisation_id").await?;
     }
     http::check_if_match(&req, current.version)?;
     let moved = fields.dates.starts_on() != current.starts_on
@@ -562,11 +562,4 @@ pub async fn visible_tour(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) ->
         },
     )?;
     Ok(tour)
-}
-
-async fn ensure_organisation(db: &impl ConnectionTrait, id: Uuid, field: &str) -> ApiResult<()> {
-    match repo::organisations::find(db, id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::invalid_field(field, "not_found", "no such organisation")),
-    }
 }

@@ -313,14 +313,9 @@ fn object(m: &Model) -> Object {
 }
 
 async fn ensure_organisation(db: &impl ConnectionTrait, id: Option<Uuid>) -> ApiResult<()> {
-    let Some(id) = id else { return Ok(()) };
-    match repo::organisations::find(db, id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::invalid_field(
-            "organisation_id",
-            "not_found",
-            "no such organisation",
-        )),
+    match id {
+        Some(id) => crate::routes::organisations::ensure_exists(db, id, "organisation_id").await,
+        None => Ok(()),
     }
 }
 
