@@ -230,9 +230,14 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
     let stop = repo::stops::find(state.db.conn(), id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("stop"))?;
-    let tour = visible_tour(state.db.conn(), &actor, stop.tour_id)
-        .await
-        .map_err(|_| ApiError::not_found("stop"))?;
+    // A stop of a hidden tour is itself hidden; a database failure stays what it is.
+    let tour = visible_tour(state.db.conn(), &actor, stop.tour_id).await.map_err(|e| {
+        if e.code() == "not_found" {
+            ApiError::not_found("stop")
+        } else {
+            e
+        }
+    })?;
     let version = stop.version;
     Ok(http::ok_with_etag(&Stop::in_zone(stop, tour_zone(&tour)?), version))
 }
