@@ -114,7 +114,8 @@ pub struct PageRequest<K> {
 }
 
 impl<K: DeserializeOwned> PageRequest<K> {
-    /// Checks `limit` (1..=200, default 50) and decodes the opaque cursor.
+    /// Checks `limit` (1..=200, default 50) and decodes the opaque cursor. An empty cursor is
+    /// no cursor: a front-end naturally sends `cursor=` from an empty state.
     pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<Self> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
@@ -123,7 +124,7 @@ impl<K: DeserializeOwned> PageRequest<K> {
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
         }
-        let after = cursor.map(decode_cursor).transpose()?;
+        let after = cursor.filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
         Ok(Self {
             limit: u64::from(limit),
             after,

@@ -3,6 +3,7 @@
 
 use crate::config::{DbSettings, ServeSettings};
 use crate::db::Db;
+use crate::edge;
 use crate::http;
 use crate::metrics::{self, Metrics};
 use crate::openapi;
@@ -64,6 +65,7 @@ impl Application {
             );
             app.route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(routes::fallback))
+                .wrap(from_fn(edge::refuse_nul))
                 .wrap(from_fn(telemetry::catch_panic))
                 .wrap(cors(&origins))
                 .wrap(from_fn(metrics::track))

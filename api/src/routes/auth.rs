@@ -35,7 +35,7 @@ pub struct LoginAnswer {
 
 /// Signs a staff user in. Repeated failures for one account, or from one address, are
 /// answered 429 with `Retry-After` for a while.
-#[utoipa::path(tag = "auth", request_body = Credentials, responses(
+#[utoipa::path(operation_id = "login", tag = "auth", request_body = Credentials, responses(
     (status = 200, description = "Signed in", body = LoginAnswer),
     (status = 401, description = "Wrong e-mail or password", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json",
@@ -96,7 +96,7 @@ pub async fn login(state: Data<AppState>, req: HttpRequest, body: Json<Credentia
 }
 
 /// Revokes the token used for this request.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 204, description = "Signed out")))]
+#[utoipa::path(operation_id = "logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "Signed out")))]
 #[post("/auth/logout")]
 pub async fn logout(signed_in: SignedIn, state: Data<AppState>) -> ApiResult<HttpResponse> {
     let actor = signed_in.actor();
@@ -106,7 +106,7 @@ pub async fn logout(signed_in: SignedIn, state: Data<AppState>) -> ApiResult<Htt
 }
 
 /// The signed-in user.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, description = "The caller", body = User)))]
+#[utoipa::path(operation_id = "getMe", tag = "auth", security(("bearer" = [])), responses((status = 200, description = "The caller", body = User)))]
 #[get("/me")]
 pub async fn me(signed_in: SignedIn, state: Data<AppState>) -> ApiResult<Json<User>> {
     let actor = signed_in.actor();

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 /// The stops as calendar events: one VEVENT per stop with a stable UID, the stay as
 /// DTSTART/DTEND (UTC), the venue as LOCATION and the coordinates as GEO.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(operation_id = "getTourCalendar", tag = "tours", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "iCalendar (RFC 5545)", body = String, content_type = "text/calendar"),
 ))]
 #[get("/tours/{id}/calendar.ics")]
@@ -59,7 +59,7 @@ pub async fn calendar(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> Ap
 /// The route as a GeoJSON FeatureCollection: one Point per stop (with its city, venue and
 /// times) and one LineString through the stops in time order; coordinates are
 /// `[longitude, latitude]` (RFC 7946).
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(operation_id = "getTourRoute", tag = "tours", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "GeoJSON (RFC 7946)", body = Object, content_type = "application/geo+json"),
 ))]
 #[get("/tours/{id}/route.geojson")]

@@ -16,14 +16,14 @@ pub struct Health {
 }
 
 /// Liveness: the process is up and serving. Touches nothing else.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up", body = Health)))]
+#[utoipa::path(operation_id = "getHealth", tag = "operations", responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers within a second. 503 problem when it does not.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(operation_id = "getReadiness", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Health),
     (status = 503, description = "The database is unreachable", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -42,7 +42,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
 
 /// Prometheus metrics: `jobtour_http_requests_total` and `jobtour_http_request_duration_seconds`
 /// by method, route and status; `jobtour_db_pool_connections` by state.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+#[utoipa::path(operation_id = "getMetrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let body = state.metrics.render(state.db.pool_usage());

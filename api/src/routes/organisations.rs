@@ -125,7 +125,7 @@ pub struct OrganisationQuery {
 }
 
 /// Lists organisations in creation order.
-#[utoipa::path(tag = "organisations", params(OrganisationQuery), responses(
+#[utoipa::path(operation_id = "listOrganisations", tag = "organisations", params(OrganisationQuery), responses(
     (status = 200, description = "One page of organisations", body = Page<Organisation>),
 ))]
 #[get("/organisations")]
@@ -150,7 +150,7 @@ pub async fn list(
 }
 
 /// Adds an organisation (organisers only).
-#[utoipa::path(tag = "organisations", request_body(content = inline(NewOrganisation)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createOrganisation", tag = "organisations", request_body(content = inline(NewOrganisation)), security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = Organisation, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/organisations")]
@@ -181,7 +181,7 @@ pub async fn create(
 }
 
 /// One organisation.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(operation_id = "getOrganisation", tag = "organisations", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
 ))]
 #[get("/organisations/{id}")]
@@ -196,7 +196,7 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
 }
 
 /// Changes an organisation (organisers, or a partner for its own). Honours `If-Match`.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "updateOrganisation", tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     request_body = OrganisationPatch, security(("bearer" = [])), responses(
     (status = 200, description = "The changed organisation", body = Organisation, headers(("ETag" = String))),
 ))]
@@ -228,7 +228,7 @@ pub async fn update(
 
 /// Removes an organisation (organisers only). Refused with 409 `in_use` while users or
 /// other data still belong to it. Honours `If-Match`.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "deleteOrganisation", tag = "organisations", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/organisations/{id}")]
 pub async fn delete(

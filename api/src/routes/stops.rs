@@ -149,7 +149,7 @@ fn tour_dates(tour: &tour::Model) -> ApiResult<TourDates> {
 
 /// Adds a stop (organisers only). 409 `stop_overlap` naming the other stop if the bus is
 /// elsewhere at that time; 422 if it falls outside the tour's days.
-#[utoipa::path(tag = "stops", params(("id" = Uuid, Path, description = "The tour")), request_body = NewStop,
+#[utoipa::path(operation_id = "createStop", tag = "stops", params(("id" = Uuid, Path, description = "The tour")), request_body = NewStop,
     security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = Stop, headers(("Location" = String), ("ETag" = String))),
 ))]
@@ -198,7 +198,7 @@ pub async fn create(
 }
 
 /// A tour's stops, in time order.
-#[utoipa::path(tag = "stops", params(("id" = Uuid, Path, description = "The tour"), StopQuery), responses(
+#[utoipa::path(operation_id = "listStops", tag = "stops", params(("id" = Uuid, Path, description = "The tour"), StopQuery), responses(
     (status = 200, description = "One page of stops", body = Page<Stop>),
 ))]
 #[get("/tours/{id}/stops")]
@@ -222,7 +222,7 @@ pub async fn list(
 }
 
 /// One stop.
-#[utoipa::path(tag = "stops", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(operation_id = "getStop", tag = "stops", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "The stop", body = Stop, headers(("ETag" = String))),
 ))]
 #[get("/stops/{id}")]
@@ -243,7 +243,7 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
 }
 
 /// Changes a stop (organisers only), under the same rules as creating one. Honours `If-Match`.
-#[utoipa::path(tag = "stops", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "updateStop", tag = "stops", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     request_body = StopPatch, security(("bearer" = [])), responses(
     (status = 200, description = "The changed stop", body = Stop, headers(("ETag" = String))),
 ))]
@@ -284,7 +284,7 @@ pub async fn update(
 }
 
 /// Removes a stop (organisers only). Honours `If-Match`.
-#[utoipa::path(tag = "stops", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "deleteStop", tag = "stops", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/stops/{id}")]
 pub async fn delete(

@@ -143,7 +143,7 @@ pub struct TourQuery {
 }
 
 /// Lists tours in creation order; the public sees published and completed ones only.
-#[utoipa::path(tag = "tours", params(TourQuery), responses((status = 200, description = "One page of tours", body = Page<Tour>)))]
+#[utoipa::path(operation_id = "listTours", tag = "tours", params(TourQuery), responses((status = 200, description = "One page of tours", body = Page<Tour>)))]
 #[get("/tours")]
 pub async fn list(state: Data<AppState>, actor: Actor, query: Query<TourQuery>) -> ApiResult<Json<Page<Tour>>> {
     policy::may(&actor, Action::Read, Object::Tours)?;
@@ -172,7 +172,7 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<TourQuery>) 
 }
 
 /// Plans a tour (organisers only); it starts as a draft.
-#[utoipa::path(tag = "tours", request_body = NewTour, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createTour", tag = "tours", request_body = NewTour, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = Tour, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/tours")]
@@ -200,7 +200,7 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewTo
 }
 
 /// One tour.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(operation_id = "getTour", tag = "tours", params(("id" = Uuid, Path)), responses(
     (status = 200, description = "The tour", body = Tour, headers(("ETag" = String))),
 ))]
 #[get("/tours/{id}")]
@@ -212,7 +212,7 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
 
 /// Changes a tour (organisers only): fields, or its status along the workflow. New dates or
 /// a new time zone are refused (409 `stops_outside_tour`) while stops would fall outside.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "updateTour", tag = "tours", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     request_body = TourPatch, security(("bearer" = [])), responses(
     (status = 200, description = "The changed tour", body = Tour, headers(("ETag" = String))),
 ))]
@@ -284,7 +284,7 @@ pub async fn update(
 }
 
 /// Removes a tour with its stops and partner list (organisers only). Honours `If-Match`.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "deleteTour", tag = "tours", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/tours/{id}")]
 pub async fn delete(
@@ -358,7 +358,7 @@ pub struct PartnerQuery {
 
 /// Adds an organisation to the tour, or changes its role (organisers only). Idempotent:
 /// 201 the first time, 200 after.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path), ("organisation_id" = Uuid, Path)),
+#[utoipa::path(operation_id = "putTourPartner", tag = "tours", params(("id" = Uuid, Path), ("organisation_id" = Uuid, Path)),
     request_body(content = PartnerBody, description = "Optional"), security(("bearer" = [])), responses(
     (status = 201, description = "The organisation joined the tour", body = TourPartner),
     (status = 200, description = "It was already taking part", body = TourPartner),
@@ -405,7 +405,7 @@ pub async fn put_partner(
 }
 
 /// Takes an organisation off the tour (organisers only).
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path), ("organisation_id" = Uuid, Path)),
+#[utoipa::path(operation_id = "deleteTourPartner", tag = "tours", params(("id" = Uuid, Path), ("organisation_id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 204, description = "Removed")))]
 #[delete("/tours/{id}/partners/{organisation_id}")]
 pub async fn delete_partner(
@@ -433,7 +433,7 @@ pub async fn delete_partner(
 }
 
 /// The organisations taking part, each embedded, in organisation id order.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path), PartnerQuery), responses(
+#[utoipa::path(operation_id = "listTourPartners", tag = "tours", params(("id" = Uuid, Path), PartnerQuery), responses(
     (status = 200, description = "One page of partners", body = Page<TourPartner>),
 ))]
 #[get("/tours/{id}/partners")]
@@ -498,7 +498,7 @@ pub struct Schedule {
 
 /// The itinerary with travel legs between consecutive stops: great-circle distance times a
 /// road factor, at an average speed; `feasible` is false where the bus cannot make it.
-#[utoipa::path(tag = "tours", params(("id" = Uuid, Path), ScheduleQuery), responses(
+#[utoipa::path(operation_id = "getTourSchedule", tag = "tours", params(("id" = Uuid, Path), ScheduleQuery), responses(
     (status = 200, description = "The schedule", body = Schedule),
 ))]
 #[get("/tours/{id}/schedule")]

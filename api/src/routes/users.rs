@@ -101,7 +101,7 @@ pub struct UserQuery {
 }
 
 /// Lists users in creation order; a partner sees only its organisation's.
-#[utoipa::path(tag = "users", params(UserQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listUsers", tag = "users", params(UserQuery), security(("bearer" = [])), responses(
     (status = 200, description = "One page of users", body = Page<User>),
 ))]
 #[get("/users")]
@@ -132,7 +132,7 @@ pub async fn list(signed_in: SignedIn, state: Data<AppState>, query: Query<UserQ
 }
 
 /// Creates a staff user (organisers only). 409 `email_taken` if the e-mail is in use.
-#[utoipa::path(tag = "users", request_body = NewUser, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createUser", tag = "users", request_body = NewUser, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = User, headers(("Location" = String), ("ETag" = String))),
 ))]
 #[post("/users")]
@@ -177,7 +177,7 @@ pub async fn create_user(db: &Db, new: NewUser) -> ApiResult<Model> {
 }
 
 /// One user.
-#[utoipa::path(tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getUser", tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])), responses(
     (status = 200, description = "The user", body = User, headers(("ETag" = String))),
 ))]
 #[get("/users/{id}")]
@@ -193,7 +193,7 @@ pub async fn get(signed_in: SignedIn, state: Data<AppState>, id: Path<Uuid>) -> 
 }
 
 /// Changes a user. Changing the password signs out the user's other sessions. Honours `If-Match`.
-#[utoipa::path(tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "updateUser", tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     request_body = UserPatch, security(("bearer" = [])), responses(
     (status = 200, description = "The changed user", body = User, headers(("ETag" = String))),
 ))]
@@ -272,7 +272,7 @@ pub async fn update(
 }
 
 /// Removes a user and signs out its sessions (organisers only; not oneself). Honours `If-Match`.
-#[utoipa::path(tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+#[utoipa::path(operation_id = "deleteUser", tag = "users", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
     security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/users/{id}")]
 pub async fn delete(

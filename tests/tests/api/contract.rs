@@ -18,6 +18,7 @@ both!(
     sql_looking_strings_are_stored_as_plain_text,
     unknown_routes_and_methods_are_problems,
     bad_query_parameters_are_400_problems,
+    an_empty_cursor_is_no_cursor,
     request_ids_are_echoed_or_made,
     created_answers_carry_location_and_etag,
 );
@@ -234,6 +235,22 @@ async fn bad_query_parameters_are_400_problems(app: TestApp) {
             "invalid_query"
         };
         expect_problem(res, StatusCode::BAD_REQUEST, code).await;
+    }
+}
+
+async fn an_empty_cursor_is_no_cursor(app: TestApp) {
+    let tour = crate::tours::tour(&app).await;
+    let tour_id = crate::tours::id(&tour);
+    for list in [
+        "/api/v1/organisations".to_owned(),
+        "/api/v1/users".to_owned(),
+        "/api/v1/tours".to_owned(),
+        format!("/api/v1/tours/{tour_id}/stops"),
+        format!("/api/v1/tours/{tour_id}/partners"),
+    ] {
+        let first = expect_json(app.get(&list, Some(&app.organiser)).await, StatusCode::OK).await;
+        let empty = app.get(&format!("{list}?cursor="), Some(&app.organiser)).await;
+        assert_eq!(expect_json(empty, StatusCode::OK).await, first, "{list}");
     }
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod concurrency;
 mod contract;
 mod demo;
+mod edge;
 mod matrix;
 mod openapi;
 mod operations;

@@ -20,6 +20,33 @@ fn openapi_yaml_is_current() {
     );
 }
 
+/// Generated clients name their functions after `operationId`: each must be there, unique, and
+/// say what it does in lowerCamelCase (`listPositions`, `createApplication`).
+#[test]
+fn operation_ids_are_unique_and_descriptive() {
+    let doc = serde_json::to_value(jobtour_api::openapi::document()).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut failures = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op["operationId"].as_str() else {
+                failures.push(format!("{method} {path} has no operationId"));
+                continue;
+            };
+            let camel = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && id.chars().all(|c| c.is_ascii_alphanumeric());
+            if !camel {
+                failures.push(format!("{method} {path}: `{id}` is not lowerCamelCase"));
+            }
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                failures.push(format!("`{id}` names both {other} and {method} {path}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(seen.len() >= 32);
+}
+
 /// Routes are registered only through `utoipa_actix_web` (so they are documented). The only
 /// exception is the `/docs` redirect, part of the documentation itself.
 #[test]
