@@ -34,20 +34,25 @@ pub struct Staff {
 pub enum Actor {
     Anonymous,
     Staff(Staff),
+    /// A candidate holding the access token of an application: it opens that one application.
+    Candidate { application_id: Uuid },
 }
 
 impl Actor {
-    /// The staff user, or 401 for anyone else.
+    /// The staff user; 401 for an anonymous caller, 403 for a candidate.
     pub fn staff(&self) -> ApiResult<&Staff> {
         match self {
             Self::Staff(s) => Ok(s),
             Self::Anonymous => Err(ApiError::unauthenticated()),
+            Self::Candidate { .. } => Err(ApiError::forbidden(
+                "a candidate's token opens its own application only; this needs a staff login",
+            )),
         }
     }
 }
 
-/// A caller who must be signed in. Extracting it answers 401 to anyone else before the
-/// request's other parts (path, query, body) are even looked at.
+/// A caller who must be signed in as staff. Extracting it answers 401 (403 to a candidate)
+/// before the request's other parts (path, query, body) are even looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedIn(pub Staff);
 
@@ -68,8 +73,10 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// The prefix of staff tokens: makes a leaked token recognisable by secret scanners.
+/// The prefixes of staff and candidate tokens: they tell the two apart, and make a leaked
+/// token recognisable by secret scanners.
 const STAFF_TOKEN_PREFIX: &str = "jts_";
+const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
 
 impl FromRequest for Actor {
     type Error = ApiError;
@@ -97,22 +104,46 @@ impl FromRequest for Actor {
                 .strip_prefix("Bearer ")
                 .or_else(|| header.strip_prefix("bearer "))
                 .map(str::trim)
-                .filter(|t| t.starts_with(STAFF_TOKEN_PREFIX))
                 .ok_or_else(invalid)?;
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let staff = repo::sessions::find_active(state.db.conn(), &token_hash(token), repo::now())
-                .await?
-                .ok_or_else(invalid)?;
-            Ok(Actor::Staff(staff))
+            let db = state.db.conn();
+            if token.starts_with(STAFF_TOKEN_PREFIX) {
+                let staff = repo::sessions::find_active(db, &token_hash(token), repo::now())
+                    .await?
+                    .ok_or_else(invalid)?;
+                Ok(Actor::Staff(staff))
+            } else if token.starts_with(CANDIDATE_TOKEN_PREFIX) {
+                let application_id = repo::applications::id_for_token(db, &token_hash(token))
+                    .await?
+                    .ok_or_else(invalid)?;
+                Ok(Actor::Candidate { application_id })
+            } else {
+                Err(invalid())
+            }
         })
     }
 }
 
-/// A fresh bearer token and the hash under which it is stored.
+/// A fresh staff bearer token and the hash under which it is stored.
 pub fn new_token() -> (String, String) {
+    token_from(STAFF_TOKEN_PREFIX, random_bytes())
+}
+
+/// A candidate's access token made from 32 secret bytes (random, or derived from an
+/// idempotency key so that a replay gives the same token back), and its hash.
+pub fn candidate_token(secret: [u8; 32]) -> (String, String) {
+    token_from(CANDIDATE_TOKEN_PREFIX, secret)
+}
+
+/// 32 random bytes: 256 bits of entropy.
+pub fn random_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let token = format!("{STAFF_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    bytes
+}
+
+fn token_from(prefix: &str, secret: [u8; 32]) -> (String, String) {
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(secret));
     let hash = token_hash(&token);
     (token, hash)
 }

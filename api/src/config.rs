@@ -70,6 +70,21 @@ pub struct ServeSettings {
     )]
     pub shutdown_timeout_secs: u64,
 
+    /// Version of the privacy notice candidates accept when they apply; recorded with each
+    /// consent.
+    #[arg(
+        long,
+        env = "JOBTOUR_PRIVACY_NOTICE_VERSION",
+        value_name = "JOBTOUR_PRIVACY_NOTICE_VERSION",
+        default_value = "2026-11"
+    )]
+    pub privacy_notice_version: String,
+
+    /// How long an `Idempotency-Key` is remembered, in seconds (default one day).
+    #[arg(long, env = "JOBTOUR_IDEMPOTENCY_TTL_SECS", value_name = "JOBTOUR_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
+    pub idempotency_ttl_secs: u64,
+
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
@@ -80,6 +95,10 @@ pub struct ServeSettings {
 }
 
 impl ServeSettings {
+    pub fn idempotency_ttl(&self) -> Duration {
+        Duration::from_secs(self.idempotency_ttl_secs)
+    }
+
     /// Settings for a server on `bind` with everything else at its default.
     pub fn on(bind: SocketAddr) -> Self {
         Self {
@@ -88,6 +107,8 @@ impl ServeSettings {
             workers: 0,
             token_ttl_minutes: 720,
             shutdown_timeout_secs: 30,
+            privacy_notice_version: "2026-11".to_owned(),
+            idempotency_ttl_secs: 86_400,
             no_migrate: false,
             demo: false,
         }

@@ -137,6 +137,11 @@ impl ApiError {
         e
     }
 
+    /// Tells the client when to try again (`Retry-After`, in seconds).
+    pub fn set_retry_after(&mut self, secs: u64) {
+        self.retry_after = Some(secs.max(1));
+    }
+
     pub fn method_not_allowed(allow: String) -> Self {
         let mut e = Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -296,6 +301,18 @@ impl From<DomainError> for ApiError {
                 e.stop_ids = Some(stops);
                 e
             }
+            DomainError::PositionNotOpen { reason } => Self::conflict(
+                "position_not_open",
+                format!("{reason}: it does not take applications"),
+            ),
+            DomainError::PositionFilled => Self::conflict(
+                "position_filled",
+                "every opening of the position is filled: raise its openings to hire more",
+            ),
+            DomainError::OpeningsBelowFilled { filled } => Self::conflict(
+                "openings_below_filled",
+                format!("the position has already hired {filled}: openings cannot go below that"),
+            ),
         }
     }
 }

@@ -30,6 +30,8 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "users", description = "Staff users"),
         (name = "tours", description = "Bus tours, their partners and schedule"),
         (name = "stops", description = "Where the bus stops, when"),
+        (name = "positions", description = "The job board: open positions at the stops"),
+        (name = "applications", description = "Applying, candidate self-service and the hiring pipeline"),
         (name = "operations", description = "Health and metrics"),
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
@@ -48,6 +50,17 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("A token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "candidate",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A candidate's access token, from the answer to POST /api/v1/positions/{id}/applications",
+                    ))
                     .build(),
             ),
         );
@@ -127,10 +140,26 @@ pub mod text {
 
     /// Long free text, up to 10 000 characters; may be blank (stored as null).
     pub fn long_or_null() -> Object {
-        string(true)
-            .max_length(Some(10_000))
-            .pattern(Some(format!("^{ANY}*$")))
-            .build()
+        free_text_or_null(10_000)
+    }
+
+    /// A candidate's message to the employer, up to 5 000 characters.
+    pub fn message_or_null() -> Object {
+        free_text_or_null(5_000)
+    }
+
+    /// A staff note, up to 2 000 characters.
+    pub fn note_or_null() -> Object {
+        free_text_or_null(2_000)
+    }
+
+    fn free_text_or_null(max: usize) -> Object {
+        string(true).max_length(Some(max)).pattern(Some(format!("^{ANY}*$"))).build()
+    }
+
+    /// A person's first or last name: 1 to 100 characters, not blank.
+    pub fn person_name() -> Object {
+        bounded(100, false)
     }
 
     fn email_schema(nullable: bool) -> Object {

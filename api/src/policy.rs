@@ -1,8 +1,9 @@
 //! The one authorisation table: may this actor do this to this object?
 //!
-//! Every handler asks here before touching data; `tests/tests/matrix.rs` walks the table
+//! Every handler asks here before touching data; `tests/tests/api/matrix.rs` walks the table
 //! (endpoint × role × own/other object). A refusal is 401 for an anonymous caller, 404 for
-//! an object the caller may not even know about, 403 otherwise.
+//! an object the caller may not even know about, 403 otherwise. Lists are scoped here too
+//! ([`organisation_scope`], [`position_scope`]): what a caller may not read, it does not list.
 
 use crate::auth::{Actor, Staff};
 use crate::error::ApiError;
@@ -16,6 +17,8 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// The candidate takes an application back.
+    Withdraw,
 }
 
 /// What it wants to do it to. Collections stand for "list" (Read) and "create" (Create).
@@ -35,6 +38,25 @@ pub enum Object {
     Tour {
         public: bool,
     },
+    /// A tour's campaign figures (a partner sees its own organisation's rows).
+    TourStats {
+        public: bool,
+    },
+    /// The job board (Read).
+    Positions,
+    /// A position: `public` when anyone with a link may read it (not a draft, and its tour
+    /// published or completed).
+    Position {
+        organisation_id: Uuid,
+        public: bool,
+    },
+    /// The hiring pipeline (Read; a partner sees its own positions' applications).
+    Applications,
+    /// An application to a position of `organisation_id`.
+    Application {
+        id: Uuid,
+        organisation_id: Uuid,
+    },
 }
 
 /// Why an action is refused.
@@ -52,38 +74,83 @@ pub enum Denial {
 pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denial> {
     use Action::*;
     use Object::*;
-    // The partner directory is public: anyone may read organisations.
+    // What anyone may read: the partner directory, published tours, the job board.
     if action == Read
         && matches!(
             object,
-            Organisations | Organisation { .. } | Tours | Tour { public: true }
+            Organisations | Organisation { .. } | Tours | Tour { public: true } | Positions | Position { public: true, .. }
         )
     {
         return Ok(());
     }
-    // A tour that is not published yet (or was cancelled) does not exist for the public.
-    if matches!(object, Tour { public: false }) && !is_organiser(actor) {
+    // What does not exist for the caller: an unpublished tour (but for organisers), a draft
+    // position (but for its employer).
+    let hidden = match object {
+        Tour { public: false } | TourStats { public: false } => !is_organiser(actor),
+        Position {
+            organisation_id,
+            public: false,
+        } => !is_organiser(actor) && !is_partner_of(actor, organisation_id),
+        _ => false,
+    };
+    if hidden {
         return Err(Denial::Hidden);
     }
     let staff = match actor {
         Actor::Anonymous => return Err(Denial::Unauthenticated),
+        Actor::Candidate { application_id } => return candidate(*application_id, action, object),
         Actor::Staff(staff) => staff,
     };
+    // Only the candidate withdraws an application.
+    if action == Withdraw {
+        return match object {
+            Application { organisation_id, .. } if !may_see_applications_of(staff, organisation_id) => {
+                Err(Denial::Hidden)
+            }
+            _ => Err(Denial::Forbidden),
+        };
+    }
     if staff.role == Role::Organiser {
         return Ok(());
     }
     let own_org = |org: Option<Uuid>| org.is_some() && org == staff.organisation_id;
     match (action, object) {
         (Update, Organisation { id }) if own_org(Some(id)) => Ok(()),
-        // Partners see the users of their own organisation (the list is scoped, see `user_scope`).
+        // Partners see the users of their own organisation (the list is scoped, see `organisation_scope`).
         (Read, Users) => Ok(()),
         (Read, User { organisation_id, .. }) if own_org(organisation_id) => Ok(()),
         (Read, User { .. }) => Err(Denial::Hidden),
         // …and change only their own login (e-mail, password), never their role.
         (Update, User { id, .. }) if id == staff.user_id => Ok(()),
         (Update | Delete, User { organisation_id, .. }) if !own_org(organisation_id) => Err(Denial::Hidden),
+        // A partner posts and edits its own organisation's positions…
+        (Read | Create | Update | Delete, Position { organisation_id, .. }) if own_org(Some(organisation_id)) => Ok(()),
+        // …reads and moves the applications to them, never another organisation's…
+        (Read, Applications) => Ok(()),
+        (Read | Update, Application { organisation_id, .. }) if own_org(Some(organisation_id)) => Ok(()),
+        (_, Application { organisation_id, .. }) if !own_org(Some(organisation_id)) => Err(Denial::Hidden),
+        // …and sees its own rows of a published tour's figures.
+        (Read, TourStats { public: true }) => Ok(()),
         _ => Err(Denial::Forbidden),
     }
+}
+
+/// A candidate's token opens its own application (to read or withdraw it) and nothing more;
+/// for everything else the candidate is a member of the public.
+fn candidate(own: Uuid, action: Action, object: Object) -> Result<(), Denial> {
+    match object {
+        Object::Application { id, .. } if id == own && matches!(action, Action::Read | Action::Withdraw) => Ok(()),
+        Object::Application { id, .. } if id != own => Err(Denial::Hidden),
+        _ => Err(Denial::Forbidden),
+    }
+}
+
+fn may_see_applications_of(staff: &Staff, organisation_id: Uuid) -> bool {
+    staff.role == Role::Organiser || staff.organisation_id == Some(organisation_id)
+}
+
+fn is_partner_of(actor: &Actor, organisation_id: Uuid) -> bool {
+    matches!(actor, Actor::Staff(Staff { role: Role::Partner, organisation_id: Some(own), .. }) if *own == organisation_id)
 }
 
 fn is_organiser(actor: &Actor) -> bool {
@@ -105,8 +172,9 @@ pub fn may(actor: &Actor, action: Action, object: Object) -> Result<(), ApiError
     })
 }
 
-/// Which users a staff member may list: all (`None`) or one organisation's.
-pub fn user_scope(staff: &Staff) -> Option<Uuid> {
+/// What a staff member may list of users, applications and figures: everything (`None`) or
+/// one organisation's.
+pub fn organisation_scope(staff: &Staff) -> Option<Uuid> {
     match staff.role {
         Role::Organiser => None,
         // A partner without an organisation cannot exist (CHECK constraint); nil matches nobody.
@@ -114,11 +182,37 @@ pub fn user_scope(staff: &Staff) -> Option<Uuid> {
     }
 }
 
+/// Which positions a caller may list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionScope {
+    /// Every position (organisers).
+    All,
+    /// The public board: open positions of published tours, before their closing day.
+    Board,
+    /// The board, and every position of this organisation (its partners).
+    BoardAndOwn(Uuid),
+}
+
+pub fn position_scope(actor: &Actor) -> PositionScope {
+    match actor {
+        Actor::Staff(Staff {
+            role: Role::Organiser, ..
+        }) => PositionScope::All,
+        Actor::Staff(Staff {
+            organisation_id: Some(own),
+            ..
+        }) => PositionScope::BoardAndOwn(*own),
+        _ => PositionScope::Board,
+    }
+}
+
 fn object_name(object: Object) -> &'static str {
     match object {
         Object::Organisations | Object::Organisation { .. } => "organisation",
         Object::Users | Object::User { .. } => "user",
-        Object::Tours | Object::Tour { .. } => "tour",
+        Object::Tours | Object::Tour { .. } | Object::TourStats { .. } => "tour",
+        Object::Positions | Object::Position { .. } => "position",
+        Object::Applications | Object::Application { .. } => "application",
     }
 }
 
@@ -128,6 +222,7 @@ fn verb(action: Action) -> &'static str {
         Action::Create => "create",
         Action::Update => "change",
         Action::Delete => "delete",
+        Action::Withdraw => "withdraw",
     }
 }
 

@@ -54,6 +54,15 @@ pub enum DomainError {
     /// New tour dates or time zone would leave these stops outside the tour.
     #[error("{} stop(s) would fall outside the tour", .stops.len())]
     StopsOutsideTour { stops: Vec<uuid::Uuid> },
+    /// The position does not take applications (draft, filled, closed, or past its closing day).
+    #[error("the position is not open to applications: {reason}")]
+    PositionNotOpen { reason: String },
+    /// Every opening of the position is filled: no one else can be hired.
+    #[error("every opening of the position is filled")]
+    PositionFilled,
+    /// Fewer openings than people already hired.
+    #[error("the position has already hired {filled}")]
+    OpeningsBelowFilled { filled: i32 },
 }
 
 impl DomainError {

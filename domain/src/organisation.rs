@@ -2,46 +2,16 @@
 
 use crate::error::{DomainError, Fields, Invalid};
 use crate::text::{Email, LongText, Name, Text, WebUrl};
-use serde::{Deserialize, Serialize};
 
-/// What an organisation is, which decides nothing yet but is shown and filtered on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    Employer,
-    PublicAgency,
-    LocalAuthority,
-    University,
-    Club,
-    Other,
-}
-
-impl OrganisationKind {
-    pub const ALL: [Self; 6] = [
-        Self::Employer,
-        Self::PublicAgency,
-        Self::LocalAuthority,
-        Self::University,
-        Self::Club,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Employer => "employer",
-            Self::PublicAgency => "public_agency",
-            Self::LocalAuthority => "local_authority",
-            Self::University => "university",
-            Self::Club => "club",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Self::ALL.into_iter().find(|k| k.as_str() == raw).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
-            Invalid::new("invalid_choice", format!("must be one of: {}", names.join(", ")))
-        })
+crate::wire_enum! {
+    /// What an organisation is, which decides nothing yet but is shown and filtered on.
+    pub enum OrganisationKind {
+        Employer = "employer",
+        PublicAgency = "public_agency",
+        LocalAuthority = "local_authority",
+        University = "university",
+        Club = "club",
+        Other = "other",
     }
 }
 

@@ -140,6 +140,72 @@ impl WebUrl {
     }
 }
 
+/// A telephone number in E.164 form (`+33612345678`), parsed from what people type: a French
+/// national number (`06 12 34 56 78`, `06.12.34.56.78`), an international one (`+44 20 7946
+/// 0958`, `0044 20…`), or a French one written `+33 (0)6…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Longest input accepted, separators included.
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let bad = || {
+            Invalid::new(
+                "invalid_phone",
+                "must be a French number (06 12 34 56 78) or an international one (+33 6 12 34 56 78)",
+            )
+        };
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "too_long",
+                format!("must be at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        // The French habit of writing the trunk zero in brackets: +33 (0)6 12 34 56 78.
+        let raw = raw.trim().replacen("(0)", "", 1);
+        let (international, rest) = match raw.strip_prefix('+') {
+            Some(rest) => (true, rest.to_owned()),
+            None => match raw.strip_prefix("00") {
+                Some(rest) => (true, rest.to_owned()),
+                None => (false, raw),
+            },
+        };
+        let mut digits = String::with_capacity(rest.len());
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '.' | '-' | '(' | ')' | '\u{a0}' => {}
+                _ => return Err(bad()),
+            }
+        }
+        let e164 = if international {
+            digits
+        } else {
+            // A French national number: a trunk 0, then nine digits, the first of them 1 to 9.
+            match digits.strip_prefix('0') {
+                Some(national) if national.len() == 9 && !national.starts_with('0') => format!("33{national}"),
+                _ => return Err(bad()),
+            }
+        };
+        // E.164: a country code that does not start with 0, at most 15 digits in all.
+        if !(8..=15).contains(&e164.len()) || e164.starts_with('0') {
+            return Err(bad());
+        }
+        Ok(Self(format!("+{e164}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// A staff password as typed: long enough to resist guessing, short enough to hash cheaply.
 /// Never serialised, never logged.
 #[derive(Clone, PartialEq, Eq)]
@@ -237,6 +303,63 @@ mod tests {
             "javascript:alert(1)",
         ] {
             assert!(WebUrl::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn phones_are_stored_in_e164() {
+        for (raw, e164) in [
+            ("06 12 34 56 78", "+33612345678"),
+            ("06.12.34.56.78", "+33612345678"),
+            ("0612345678", "+33612345678"),
+            ("03-87-12-34-56", "+33387123456"),
+            ("+33 6 12 34 56 78", "+33612345678"),
+            ("+33 (0)6 12 34 56 78", "+33612345678"),
+            ("0033612345678", "+33612345678"),
+            ("+44 20 7946 0958", "+442079460958"),
+            ("+352 621 123 456", "+352621123456"),
+        ] {
+            assert_eq!(Phone::parse(raw).unwrap().as_str(), e164, "{raw}");
+        }
+        for bad in [
+            "",
+            "06 12 34 56",
+            "0000612345678",
+            "6 12 34 56 78",
+            "+0 6 12 34 56 78",
+            "+33 6 12 34 56 78 90 12 34",
+            "06 12 34 56 7a",
+            "call me",
+            "+",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn french_numbers_in_any_common_format_become_e164(
+            first in 1u8..=9,
+            rest in proptest::collection::vec(0u8..=9, 8),
+            sep in proptest::sample::select(vec!["", " ", ".", "-"]),
+        ) {
+            let digits: String = std::iter::once(first).chain(rest).map(|d| char::from(b'0' + d)).collect();
+            let national = format!("0{digits}");
+            let typed: Vec<String> = national.as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            let e164 = format!("+33{digits}");
+            proptest::prop_assert_eq!(Phone::parse(&typed.join(sep)).unwrap().into_inner(), e164.clone());
+            proptest::prop_assert_eq!(Phone::parse(&e164).unwrap().into_inner(), e164);
+        }
+
+        #[test]
+        fn whatever_is_accepted_is_e164(raw in "[+0-9 ().-]{0,32}") {
+            if let Ok(p) = Phone::parse(&raw) {
+                let digits = &p.as_str()[1..];
+                proptest::prop_assert!(p.as_str().starts_with('+'));
+                proptest::prop_assert!((8..=15).contains(&digits.len()));
+                proptest::prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'));
+                proptest::prop_assert_eq!(Phone::parse(p.as_str()).unwrap(), p.clone());
+            }
         }
     }
 

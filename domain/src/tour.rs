@@ -8,36 +8,17 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-/// Where a tour is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TourStatus {
-    Draft,
-    Published,
-    Completed,
-    Cancelled,
+crate::wire_enum! {
+    /// Where a tour is in its life.
+    pub enum TourStatus {
+        Draft = "draft",
+        Published = "published",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl TourStatus {
-    pub const ALL: [Self; 4] = [Self::Draft, Self::Published, Self::Completed, Self::Cancelled];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Published => "published",
-            Self::Completed => "completed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| {
-            Invalid::new(
-                "invalid_choice",
-                "must be one of: draft, published, completed, cancelled",
-            )
-        })
-    }
-
     /// The states this one may move to.
     pub fn next(self) -> &'static [Self] {
         match self {
@@ -49,15 +30,7 @@ impl TourStatus {
 
     /// Moves to `to`: staying put is allowed, anything outside [`TourStatus::next`] is refused.
     pub fn transition(self, to: Self) -> Result<Self, DomainError> {
-        if to == self || self.next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(DomainError::InvalidTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.next().iter().map(|s| s.as_str()).collect(),
-            })
-        }
+        crate::transition(self, to, self.next(), Self::as_str)
     }
 
     /// Whether anonymous callers and partners see the tour.
@@ -66,49 +39,17 @@ impl TourStatus {
     }
 }
 
-/// The part an organisation plays in a tour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartnerRole {
-    Employer,
-    Sponsor,
-    PublicAgency,
-    LocalAuthority,
-    University,
-    Host,
-    Organiser,
-    Other,
-}
-
-impl PartnerRole {
-    pub const ALL: [Self; 8] = [
-        Self::Employer,
-        Self::Sponsor,
-        Self::PublicAgency,
-        Self::LocalAuthority,
-        Self::University,
-        Self::Host,
-        Self::Organiser,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Employer => "employer",
-            Self::Sponsor => "sponsor",
-            Self::PublicAgency => "public_agency",
-            Self::LocalAuthority => "local_authority",
-            Self::University => "university",
-            Self::Host => "host",
-            Self::Organiser => "organiser",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Self::ALL.into_iter().find(|r| r.as_str() == raw).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
-            Invalid::new("invalid_choice", format!("must be one of: {}", names.join(", ")))
-        })
+crate::wire_enum! {
+    /// The part an organisation plays in a tour.
+    pub enum PartnerRole {
+        Employer = "employer",
+        Sponsor = "sponsor",
+        PublicAgency = "public_agency",
+        LocalAuthority = "local_authority",
+        University = "university",
+        Host = "host",
+        Organiser = "organiser",
+        Other = "other",
     }
 }
 
@@ -156,9 +97,13 @@ impl TourDates {
     /// The instants the tour covers in `tz`: from midnight of the first day to midnight after
     /// the last day, local time (daylight-saving changes included).
     pub fn window(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        let after_last = self.ends_on.checked_add_days(Days::new(1)).unwrap_or(self.ends_on);
-        (local_midnight(self.starts_on, tz), local_midnight(after_last, tz))
+        (local_midnight(self.starts_on, tz), end_of_day(self.ends_on, tz))
     }
+}
+
+/// The instant `day` ends in `tz`: the next local midnight (daylight-saving changes included).
+pub fn end_of_day(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    local_midnight(day.checked_add_days(Days::new(1)).unwrap_or(day), tz)
 }
 
 /// The first instant of `day` in `tz` (the earliest, should midnight be repeated; the end of

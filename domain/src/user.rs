@@ -1,32 +1,13 @@
 //! Staff users and their roles.
 
 use crate::error::Invalid;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a staff user may do: organisers run the campaign, partners act for one organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Organiser,
-    Partner,
-}
-
-impl Role {
-    pub const ALL: [Self; 2] = [Self::Organiser, Self::Partner];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Organiser => "organiser",
-            Self::Partner => "partner",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| Invalid::new("invalid_choice", "must be one of: organiser, partner"))
+crate::wire_enum! {
+    /// What a staff user may do: organisers run the campaign, partners act for one organisation.
+    pub enum Role {
+        Organiser = "organiser",
+        Partner = "partner",
     }
 }
 

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_organisations_and_users;
 mod m20261122_000002_create_tours_and_stops;
+mod m20261123_000003_create_positions_and_applications;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_organisations_and_users::Migration),
             Box::new(m20261122_000002_create_tours_and_stops::Migration),
+            Box::new(m20261123_000003_create_positions_and_applications::Migration),
         ]
     }
 }
@@ -29,4 +31,23 @@ impl MigratorTrait for Migrator {
 /// `CHECK (column IN (...))`: the portable way to keep a text enum honest.
 pub fn one_of<T: IntoIden + 'static>(column: T, values: &[&str]) -> Expr {
     Expr::col(column).is_in(values.iter().copied())
+}
+
+/// A plain index on `columns`, in that order.
+pub async fn index<T, C>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr>
+where
+    T: IntoIden,
+    C: IntoIndexColumn,
+{
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    manager.create_index(index.to_owned()).await
 }

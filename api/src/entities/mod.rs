@@ -1,8 +1,13 @@
 //! sea-orm models: the shape of the tables, no behaviour. Rules live in `jobtour_domain`,
 //! queries in `crate::repo`.
 
+pub mod application;
+pub mod application_event;
+pub mod idempotency_key;
 pub mod login_throttle;
 pub mod organisation;
+pub mod position;
+pub mod position_stop;
 pub mod session;
 pub mod stop;
 pub mod tour;

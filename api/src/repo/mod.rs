@@ -1,8 +1,13 @@
 //! Queries: one file per aggregate, the only place that builds SQL. Functions take any
 //! connection or transaction; the caller decides the transaction boundaries.
 
+pub mod applications;
+pub mod idempotency;
 pub mod organisations;
+pub mod positions;
+pub mod search;
 pub mod sessions;
+pub mod stats;
 pub mod stops;
 pub mod throttle;
 pub mod tours;

@@ -6,6 +6,7 @@ use jobtour_domain::organisation::OrganisationFields;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// List filters.
@@ -88,6 +89,19 @@ pub async fn update(
 /// Deletes the row if it is still at `version`; whether it did.
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
     super::delete_versioned::<Entity>(db, (Column::Id, id), (Column::Version, version)).await
+}
+
+/// The names of these organisations, in one query.
+pub async fn names(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, DbErr> {
+    let rows: Vec<(Uuid, String)> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Name)
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The sectors column, decoded.

@@ -7,6 +7,7 @@ use jobtour_domain::tour::{StopFields, StopTimes};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 fn fields(f: StopFields) -> ActiveModel {
@@ -39,6 +40,12 @@ pub async fn insert(db: &impl ConnectionTrait, tour_id: Uuid, f: StopFields) -> 
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id).one(db).await
+}
+
+/// These rows, by id, in one query.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>, DbErr> {
+    let rows = Entity::find().filter(Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
 }
 
 /// All stops of a tour, in time order.

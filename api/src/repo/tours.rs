@@ -9,6 +9,7 @@ use jobtour_domain::tour::{TourFields, TourStatus};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// List filters.
@@ -51,6 +52,12 @@ pub async fn insert(db: &impl ConnectionTrait, f: TourFields, organiser: Uuid) -
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id).one(db).await
+}
+
+/// These rows, by id, in one query.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>, DbErr> {
+    let rows = Entity::find().filter(Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
 }
 
 /// Reads the tour and locks it until the transaction ends: every change to the tour or its
@@ -139,6 +146,14 @@ pub async fn put_partner(
             Ok((tour_partner::Entity::insert(row).exec_with_returning(db).await?, true))
         }
     }
+}
+
+/// Whether the organisation takes part in the tour.
+pub async fn takes_part(db: &impl ConnectionTrait, tour_id: Uuid, organisation_id: Uuid) -> Result<bool, DbErr> {
+    Ok(tour_partner::Entity::find_by_id((tour_id, organisation_id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 pub async fn remove_partner(db: &impl ConnectionTrait, tour_id: Uuid, organisation_id: Uuid) -> Result<bool, DbErr> {

@@ -2,10 +2,13 @@
 //! description. Every route is registered through `utoipa_actix_web`, so a served route is
 //! a documented route.
 
+pub mod applications;
 pub mod auth;
 pub mod maps;
 pub mod ops;
 pub mod organisations;
+pub mod positions;
+pub mod stats;
 pub mod stops;
 pub mod tours;
 pub mod users;
@@ -45,7 +48,18 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(stops::create)
         .service(stops::get)
         .service(stops::update)
-        .service(stops::delete);
+        .service(stops::delete)
+        .service(stats::tour_stats)
+        .service(positions::list)
+        .service(positions::create)
+        .service(positions::get)
+        .service(positions::update)
+        .service(positions::delete)
+        .service(applications::create)
+        .service(applications::list)
+        .service(applications::get)
+        .service(applications::update)
+        .service(applications::withdraw);
 }
 
 /// Operations endpoints at the root.

@@ -16,7 +16,7 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use chrono::{DateTime, NaiveDate, Utc};
 use jobtour_domain::geo::{LatLon, Travel};
-use jobtour_domain::tour::{PartnerRole, TourFields, TourInput, TourStatus, stops_outside};
+use jobtour_domain::tour::{PartnerRole, TourFields, TourInput, TourStatus, end_of_day, stops_outside};
 use jobtour_domain::{DomainError, error::Invalid};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
@@ -273,6 +273,13 @@ pub async fn update(
         let outside = stops_outside(fields.dates, fields.timezone, repo::stops::stays(&stops, None));
         if !outside.is_empty() {
             return Err(DomainError::StopsOutsideTour { stops: outside }.into());
+        }
+    }
+    if fields.timezone.name() != current.timezone {
+        // A position's closing day ends at midnight in the tour's zone: move that instant too.
+        for p in repo::positions::with_closing_day(&tx, id).await? {
+            let closes_at = p.closes_on.map(|day| end_of_day(day, fields.timezone));
+            repo::positions::set_closes_at(&tx, p.id, closes_at).await?;
         }
     }
     let model = repo::tours::update(&tx, id, current.version, fields, organiser, status)

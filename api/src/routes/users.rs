@@ -113,7 +113,7 @@ pub async fn list(signed_in: SignedIn, state: Data<AppState>, query: Query<UserQ
     if let Some(role) = &q.role {
         Role::parse(role).map_err(|e| ApiError::bad_request("invalid_query", format!("role {}", e.message)))?;
     }
-    let organisation_id = match (policy::user_scope(staff), q.organisation_id) {
+    let organisation_id = match (policy::organisation_scope(staff), q.organisation_id) {
         (Some(own), Some(asked)) if own != asked => {
             return Ok(Json(Page {
                 items: vec![],

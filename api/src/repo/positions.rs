@@ -1,0 +1,371 @@
+//! Positions, the stops where their employer meets candidates, and the job board: filters,
+//! visibility and full-text search (PostgreSQL `tsvector`, SQLite FTS5; see the migration).
+
+use crate::entities::position::{ActiveModel, Column, Entity, Model};
+use crate::entities::{position_stop, stop, tour};
+use crate::policy::PositionScope;
+use chrono::{DateTime, Utc};
+use jobtour_domain::position::{ContractType, PositionFields, PositionStatus, Staffing, WorkingTime};
+use jobtour_domain::search::SearchTerms;
+use jobtour_domain::tour::TourStatus;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A position as written: its checked fields, staffing, status and closing instant.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub fields: PositionFields,
+    pub staffing: Staffing,
+    pub status: PositionStatus,
+    /// The end of `closes_on` in the tour's time zone.
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+fn columns(w: &Written) -> ActiveModel {
+    let f = &w.fields;
+    ActiveModel {
+        title: Set(f.title.clone()),
+        description: Set(f.description.clone()),
+        contract_type: Set(f.contract_type.as_str().to_owned()),
+        working_time: Set(f.working_time.as_str().to_owned()),
+        city: Set(f.city.clone()),
+        postcode: Set(f.postcode.clone()),
+        sector: Set(f.sector.clone()),
+        openings: Set(w.staffing.openings_count()),
+        filled: Set(w.staffing.filled()),
+        salary_min: Set(f.salary.and_then(|s| s.min)),
+        salary_max: Set(f.salary.and_then(|s| s.max)),
+        salary_period: Set(f.salary.map(|s| s.period.as_str().to_owned())),
+        status: Set(w.status.as_str().to_owned()),
+        closes_on: Set(f.closes_on),
+        closes_at: Set(w.closes_at),
+        ..Default::default()
+    }
+}
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    tour_id: Uuid,
+    w: &Written,
+) -> Result<Model, DbErr> {
+    let now = super::now();
+    let model = ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organisation_id: Set(organisation_id),
+        tour_id: Set(tour_id),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..columns(w)
+    };
+    let model = Entity::insert(model).exec_with_returning(db).await?;
+    set_stops(db, model.id, &w.fields.stop_ids).await?;
+    Ok(model)
+}
+
+/// Replaces the position's fields if it is still at `version`; `None` when it is not.
+pub async fn update(db: &impl ConnectionTrait, id: Uuid, version: i32, w: &Written) -> Result<Option<Model>, DbErr> {
+    let model = ActiveModel {
+        version: Set(version + 1),
+        updated_at: Set(super::now()),
+        ..columns(w)
+    };
+    if !super::update_versioned(db, model, (Column::Id, id), (Column::Version, version)).await? {
+        return Ok(None);
+    }
+    position_stop::Entity::delete_many()
+        .filter(position_stop::Column::PositionId.eq(id))
+        .exec(db)
+        .await?;
+    set_stops(db, id, &w.fields.stop_ids).await?;
+    find(db, id).await
+}
+
+async fn set_stops(db: &impl ConnectionTrait, position_id: Uuid, stop_ids: &[Uuid]) -> Result<(), DbErr> {
+    if stop_ids.is_empty() {
+        return Ok(());
+    }
+    let rows = stop_ids.iter().map(|stop_id| position_stop::ActiveModel {
+        position_id: Set(position_id),
+        stop_id: Set(*stop_id),
+    });
+    position_stop::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// Records a hire (or its staffing and status otherwise changed by the pipeline) if the
+/// position is still at `version`.
+pub async fn set_staffing(
+    db: &impl ConnectionTrait,
+    current: &Model,
+    staffing: Staffing,
+    status: PositionStatus,
+) -> Result<bool, DbErr> {
+    let changes = ActiveModel {
+        openings: Set(staffing.openings_count()),
+        filled: Set(staffing.filled()),
+        status: Set(status.as_str().to_owned()),
+        version: Set(current.version + 1),
+        updated_at: Set(super::now()),
+        ..Default::default()
+    };
+    super::update_versioned(db, changes, (Column::Id, current.id), (Column::Version, current.version)).await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
+    super::delete_versioned::<Entity>(db, (Column::Id, id), (Column::Version, version)).await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// These rows, by id, in one query.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>, DbErr> {
+    let rows = Entity::find().filter(Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+}
+
+/// Reads and locks the position until the transaction ends: hires and edits of one position
+/// take their turn (`FOR UPDATE` on PostgreSQL; SQLite's write transaction is the lock).
+pub async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).lock_exclusive().one(db).await
+}
+
+/// Reads the position and keeps it from changing until the transaction ends, letting other
+/// readers (concurrent applications) through: an application is never accepted by a position
+/// that is being closed at the same moment.
+pub async fn find_for_share(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).lock_shared().one(db).await
+}
+
+/// The positions of a tour that close on a given day (to recompute when the tour's zone moves).
+pub async fn with_closing_day(db: &impl ConnectionTrait, tour_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::TourId.eq(tour_id))
+        .filter(Column::ClosesOn.is_not_null())
+        .all(db)
+        .await
+}
+
+pub async fn set_closes_at(db: &impl ConnectionTrait, id: Uuid, closes_at: Option<DateTime<Utc>>) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::ClosesAt, Expr::value(closes_at))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StopRow {
+    position_id: Uuid,
+    stop_id: Uuid,
+}
+
+/// The stops of each position, in itinerary order: one query for a whole page.
+pub async fn stops_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, DbErr> {
+    let mut out: HashMap<Uuid, Vec<Uuid>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let query = Query::select()
+        .column((position_stop::Entity, position_stop::Column::PositionId))
+        .column((position_stop::Entity, position_stop::Column::StopId))
+        .from(position_stop::Entity)
+        .inner_join(
+            stop::Entity,
+            Expr::col((stop::Entity, stop::Column::Id)).equals((position_stop::Entity, position_stop::Column::StopId)),
+        )
+        .and_where(Expr::col((position_stop::Entity, position_stop::Column::PositionId)).is_in(ids.iter().copied()))
+        .order_by((stop::Entity, stop::Column::ArrivesAt), Order::Asc)
+        .order_by((stop::Entity, stop::Column::Id), Order::Asc)
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        let row = StopRow::from_query_result(&row, "")?;
+        out.entry(row.position_id).or_default().push(row.stop_id);
+    }
+    Ok(out)
+}
+
+/// The job board's filters, with who is asking.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub scope: PositionScope,
+    pub status: Option<PositionStatus>,
+    pub tour_id: Option<Uuid>,
+    pub stop_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub contract_type: Option<ContractType>,
+    pub working_time: Option<WorkingTime>,
+    pub city: Option<String>,
+    pub sector: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// How a page is ordered, and where it starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Sort<'a> {
+    /// Newest first (ids are UUIDv7: creation order).
+    Newest { after: Option<Uuid> },
+    /// Best match first, then newest; the rank is the database's (PostgreSQL `ts_rank`,
+    /// SQLite `bm25`), the title weighing more than the description.
+    Ranked {
+        terms: &'a SearchTerms,
+        after: Option<(f64, Uuid)>,
+    },
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RankedRow {
+    #[sea_orm(nested)]
+    position: Model,
+    rank: f64,
+}
+
+/// One page of positions (`limit` rows, plus one to tell whether more follow), each with its
+/// search rank (0 without a search).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    order: Sort<'_>,
+    limit: u64,
+) -> Result<Vec<(Model, f64)>, DbErr> {
+    let mut q = Entity::find().filter(conditions(filter)).limit(limit);
+    match order {
+        Sort::Newest { after } => {
+            if let Some(after) = after {
+                q = q.filter(Column::Id.lt(after));
+            }
+            let rows = q.order_by_desc(Column::Id).all(db).await?;
+            Ok(rows.into_iter().map(|m| (m, 0.0)).collect())
+        }
+        Sort::Ranked { terms, after } => {
+            let backend = db.get_database_backend();
+            let Some(rank) = search(backend, terms, QueryTrait::query(&mut q)) else {
+                return Ok(Vec::new());
+            };
+            if let Some((r, id)) = after {
+                q = q.filter(
+                    Condition::any()
+                        .add(rank.clone().lt(r))
+                        .add(Condition::all().add(rank.clone().eq(r)).add(Column::Id.lt(id))),
+                );
+            }
+            let rows = q
+                .expr_as(rank.clone(), "rank")
+                .order_by(rank, Order::Desc)
+                .order_by_desc(Column::Id)
+                .into_model::<RankedRow>()
+                .all(db)
+                .await?;
+            Ok(rows.into_iter().map(|r| (r.position, r.rank)).collect())
+        }
+    }
+}
+
+fn conditions(f: &Filter) -> Condition {
+    let mut c = Condition::all();
+    match f.scope {
+        PositionScope::All => {}
+        PositionScope::Board => c = c.add(on_the_board(f.now)),
+        PositionScope::BoardAndOwn(own) => {
+            c = c.add(Condition::any().add(on_the_board(f.now)).add(Column::OrganisationId.eq(own)));
+        }
+    }
+    if let Some(status) = f.status {
+        c = c.add(Column::Status.eq(status.as_str()));
+    }
+    if let Some(id) = f.tour_id {
+        c = c.add(Column::TourId.eq(id));
+    }
+    if let Some(id) = f.organisation_id {
+        c = c.add(Column::OrganisationId.eq(id));
+    }
+    if let Some(stop_id) = f.stop_id {
+        c = c.add(
+            Column::Id.in_subquery(
+                Query::select()
+                    .column(position_stop::Column::PositionId)
+                    .from(position_stop::Entity)
+                    .and_where(position_stop::Column::StopId.eq(stop_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(t) = f.contract_type {
+        c = c.add(Column::ContractType.eq(t.as_str()));
+    }
+    if let Some(t) = f.working_time {
+        c = c.add(Column::WorkingTime.eq(t.as_str()));
+    }
+    if let Some(city) = &f.city {
+        c = c.add(Column::City.eq(city.as_str()));
+    }
+    if let Some(sector) = &f.sector {
+        c = c.add(Column::Sector.eq(sector.as_str()));
+    }
+    c
+}
+
+/// What the public sees: open positions of published tours, before their closing day ends.
+fn on_the_board(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(Column::Status.eq(PositionStatus::Open.as_str()))
+        .add(
+            Column::TourId.in_subquery(
+                Query::select()
+                    .column(tour::Column::Id)
+                    .from(tour::Entity)
+                    .and_where(tour::Column::Status.eq(TourStatus::Published.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .add(Condition::any().add(Column::ClosesAt.is_null()).add(Column::ClosesAt.gt(now)))
+}
+
+/// Restricts `query` to the positions matching `terms` and returns the rank expression, or
+/// `None` when the terms hold no word to look up (nothing matches).
+fn search(backend: DbBackend, terms: &SearchTerms, query: &mut SelectStatement) -> Option<Expr> {
+    match backend {
+        DbBackend::Postgres => {
+            let tsquery = super::search::tsquery(terms)?;
+            query.and_where(Expr::cust_with_values(
+                "\"positions\".\"search\" @@ to_tsquery('french', jobtour_unaccent($1))",
+                [tsquery.clone()],
+            ));
+            Some(Expr::cust_with_values(
+                "ts_rank(\"positions\".\"search\", to_tsquery('french', jobtour_unaccent($1)))::float8",
+                [tsquery],
+            ))
+        }
+        _ => {
+            let fts = super::search::fts5_query(terms)?;
+            let matches = Query::select()
+                .expr_as(Expr::col((Alias::new("s"), Alias::new("position_id"))), Alias::new("position_id"))
+                .expr_as(Expr::cust("-bm25(positions_fts, 4.0, 1.0)"), Alias::new("score"))
+                .from(Alias::new("positions_fts"))
+                .join_as(
+                    JoinType::InnerJoin,
+                    Alias::new("position_search"),
+                    Alias::new("s"),
+                    Expr::cust("\"s\".\"rowid\" = \"positions_fts\".\"rowid\""),
+                )
+                .and_where(Expr::cust_with_values("positions_fts MATCH ?", [fts]))
+                .to_owned();
+            query.join_subquery(
+                JoinType::InnerJoin,
+                matches,
+                Alias::new("m"),
+                Expr::col((Alias::new("m"), Alias::new("position_id"))).equals((Entity, Column::Id)),
+            );
+            Some(Expr::col((Alias::new("m"), Alias::new("score"))))
+        }
+    }
+}

@@ -1,0 +1,728 @@
+//! Applications: a candidate applies from a phone without an account (`POST
+//! /positions/{id}/applications`, honouring `Idempotency-Key`) and gets a secret access token,
+//! shown once, that opens the application for self-service; employer staff read and move the
+//! applications to their positions through the hiring pipeline, also as a CSV for a
+//! spreadsheet.
+
+use crate::auth::{self, Actor, SignedIn};
+use crate::entities::{application::Model, application_event, position, stop, tour};
+use crate::error::{ApiError, ApiResult, Violation, violation};
+use crate::http::{self, Page, PageRequest};
+use crate::idempotency::{self, Begun, Claim};
+use crate::openapi::{string_enum, text};
+use crate::policy::{self, Action, Object};
+use crate::repo::{self, applications::By};
+use crate::routes::stops::{Stop, tour_zone};
+use crate::routes::tours::is_public;
+use crate::spreadsheet::Sheet;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, Accept, Header};
+use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use chrono::{DateTime, Utc};
+use jobtour_domain::application::{ApplicationFields, ApplicationInput, ApplicationStatus, Mover, Note};
+use jobtour_domain::position::{PositionStatus, Staffing, accepts_applications};
+use jobtour_domain::tour::TourStatus;
+use jobtour_domain::DomainError;
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+fn status_schema() -> utoipa::openapi::Object {
+    string_enum(&ApplicationStatus::ALL.map(ApplicationStatus::as_str))
+}
+
+fn consent_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .description(Some("Must be true: the candidate accepts the privacy notice."))
+        .build()
+}
+
+/// The position an application is for, as the candidate and the employer see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppliedPosition {
+    pub id: Uuid,
+    #[schema(example = "Conseiller clientèle bancaire (H/F)")]
+    pub title: String,
+    pub organisation_id: Uuid,
+    #[schema(example = "Crédit Mosellan")]
+    pub employer_name: String,
+    pub tour_id: Uuid,
+    pub status: String,
+    /// Where the employer meets candidates, in itinerary order and the tour's time zone.
+    pub stops: Vec<Stop>,
+}
+
+/// One change of an application's status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusChange {
+    /// `null` when the application was made.
+    #[schema(schema_with = status_schema)]
+    pub from: Option<String>,
+    #[schema(schema_with = status_schema)]
+    pub to: String,
+    /// `staff` or `candidate`.
+    #[schema(example = "staff")]
+    pub by: String,
+    /// The staff user (not shown to the candidate).
+    pub by_user_id: Option<Uuid>,
+    /// The staff's note (not shown to the candidate).
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// An application. The candidate sees it with its own token; the employer's staff and
+/// organisers see it too, with their notes.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a6b2e-9999-7e21-9a3f-2b8c4d5e6f70",
+    "position": { "id": "019a6b2e-7c4d-7e21-9a3f-2b8c4d5e6f70", "title": "Conseiller clientèle bancaire (H/F)",
+        "organisation_id": "019a6b2e-1111-7e21-9a3f-2b8c4d5e6f70", "employer_name": "Crédit Mosellan",
+        "tour_id": "019a6b2e-2222-7e21-9a3f-2b8c4d5e6f70", "status": "open", "stops": [] },
+    "first_name": "Camille", "last_name": "Durand", "email": "camille.durand@example.org",
+    "phone": "+33612345678", "message": "Disponible dès novembre.",
+    "preferred_stop_id": null, "consent_at": "2027-10-19T09:12:00Z", "privacy_notice_version": "2026-11",
+    "status": "submitted", "source": "web", "next_statuses": ["withdrawn"],
+    "history": [{ "from": null, "to": "submitted", "by": "candidate", "by_user_id": null, "note": null,
+        "at": "2027-10-19T09:12:00Z" }],
+    "created_at": "2027-10-19T09:12:00Z", "updated_at": "2027-10-19T09:12:00Z",
+    "access_token": "jtc_2yJ0cXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9aGVsbG8"
+}))]
+pub struct Application {
+    pub id: Uuid,
+    pub position: AppliedPosition,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub message: Option<String>,
+    pub preferred_stop_id: Option<Uuid>,
+    /// When the candidate accepted the privacy notice, and which version.
+    pub consent_at: DateTime<Utc>,
+    pub privacy_notice_version: String,
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    /// `web` (applied online) or `walk_in` (registered at the bus).
+    pub source: String,
+    /// The statuses the caller may move the application to.
+    pub next_statuses: Vec<String>,
+    /// Every status change, oldest first.
+    pub history: Vec<StatusChange>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Only in the answer to `POST …/applications`, once: the candidate's key to this
+    /// application (`Authorization: Bearer <access_token>`). It is stored only as a hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+/// An application from a candidate.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Camille", "last_name": "Durand", "email": "camille.durand@example.org",
+    "phone": "06 12 34 56 78", "message": "Disponible dès novembre.", "consent": true
+}))]
+pub struct NewApplication {
+    #[schema(schema_with = text::person_name)]
+    pub first_name: String,
+    #[schema(schema_with = text::person_name)]
+    pub last_name: String,
+    #[schema(schema_with = text::email)]
+    pub email: String,
+    /// A French number (`06 12 34 56 78`) or an international one (`+33 6 12 34 56 78`);
+    /// stored as E.164.
+    #[schema(value_type = Option<String>, max_length = 32, pattern = r"^\s*(\+|00)?[0-9][0-9 .()\-]*$")]
+    pub phone: Option<String>,
+    #[schema(schema_with = text::message_or_null, required = false)]
+    pub message: Option<String>,
+    /// One of the stops where the employer meets candidates.
+    pub preferred_stop_id: Option<Uuid>,
+    #[schema(schema_with = consent_schema)]
+    pub consent: bool,
+}
+
+/// A move along the hiring pipeline.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({ "status": "screening", "note": "Bon profil, à appeler." }))]
+pub struct ApplicationPatch {
+    /// One step along submitted → screening → interview → offered → hired, or `rejected`
+    /// from any of them.
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    /// Kept in the history, for staff.
+    #[schema(schema_with = text::note_or_null, required = false)]
+    pub note: Option<String>,
+}
+
+/// Filters and paging for the pipeline.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationQuery {
+    /// Page size, 1 to 200 (default 50); a CSV holds every match.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub position_id: Option<Uuid>,
+    pub tour_id: Option<Uuid>,
+    /// The stop the candidate preferred.
+    pub stop_id: Option<Uuid>,
+    #[param(schema_with = status_schema)]
+    pub status: Option<String>,
+}
+
+/// Who reads an application: the candidate does not see staff notes and ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Viewer {
+    Staff,
+    Candidate,
+}
+
+impl Viewer {
+    fn of(actor: &Actor) -> Self {
+        match actor {
+            Actor::Candidate { .. } => Self::Candidate,
+            _ => Self::Staff,
+        }
+    }
+
+    fn mover(self) -> Mover {
+        match self {
+            Self::Staff => Mover::Staff,
+            Self::Candidate => Mover::Candidate,
+        }
+    }
+}
+
+/// Applies to a position, without an account. The answer carries the application's secret
+/// `access_token`, once. With an `Idempotency-Key`, a retry of the same request (a weak
+/// connection at a bus stop) gets the same answer, token included, and applies only once.
+#[utoipa::path(tag = "applications", operation_id = "createApplication",
+    params(("id" = Uuid, Path, description = "The position"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A key of your own (a UUID) that makes retries safe for 24 h")),
+    request_body = NewApplication, responses(
+    (status = 201, description = "Applied: the answer holds the access token, shown once", body = Application,
+        headers(("Location" = String), ("ETag" = String), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replayed answer"))),
+    (status = 409, description = "`duplicate_application` (one per e-mail per position), `position_not_open`, `idempotency_key_in_flight`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields (`errors`), or `idempotency_key_reused` with another request", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/positions/{id}/applications")]
+pub async fn create(
+    state: Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    body: Json<NewApplication>,
+) -> ApiResult<HttpResponse> {
+    let position_id = id.into_inner();
+    let body = body.into_inner();
+    let db = state.db.conn();
+    let claim = match idempotency::Key::from_request(&req)? {
+        None => None,
+        Some(key) => {
+            let fingerprint = idempotency::fingerprint(&(position_id, &body));
+            match idempotency::begin(db, "createApplication", key, fingerprint, state.settings.idempotency_ttl()).await? {
+                Begun::Fresh(claim) => Some(claim),
+                Begun::Replay(replay) => {
+                    let mut answer = replay.body.clone();
+                    if replay.status == StatusCode::CREATED {
+                        answer["access_token"] = auth::candidate_token(replay.secret).0.into();
+                    }
+                    return Ok(replay.respond(&answer));
+                }
+            }
+        }
+    };
+    match apply(&state, &actor, position_id, body, claim.as_ref()).await {
+        Ok(res) => Ok(res),
+        Err(e) => {
+            if let Some(claim) = claim {
+                claim.release(db).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    actor: &Actor,
+    position_id: Uuid,
+    b: NewApplication,
+    claim: Option<&Claim>,
+) -> ApiResult<HttpResponse> {
+    let tx = state.db.begin().await?;
+    // Shared: concurrent applications go ahead together; closing the position waits for them.
+    let position = repo::positions::find_for_share(&tx, position_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    let tour = repo::tours::find(&tx, position.tour_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    let status = PositionStatus::parse(&position.status).map_err(|e| ApiError::internal(e.message))?;
+    policy::may(
+        actor,
+        Action::Read,
+        Object::Position {
+            organisation_id: position.organisation_id,
+            public: status.is_published() && is_public(&tour),
+        },
+    )?;
+    let tour_status = TourStatus::parse(&tour.status).map_err(|e| ApiError::internal(e.message))?;
+    let now = repo::now();
+    let stops = repo::positions::stops_of(&tx, &[position.id]).await?.remove(&position.id).unwrap_or_default();
+    let fields = ApplicationFields::parse(
+        ApplicationInput {
+            first_name: b.first_name,
+            last_name: b.last_name,
+            email: b.email,
+            phone: b.phone,
+            message: b.message,
+            preferred_stop_id: b.preferred_stop_id,
+            consent: b.consent,
+        },
+        &stops,
+    )?;
+    accepts_applications(tour_status, status, position.closes_at, now)?;
+    let secret = claim.map_or_else(auth::random_bytes, Claim::secret);
+    let (token, token_hash) = auth::candidate_token(secret);
+    let new = repo::applications::New {
+        position_id: position.id,
+        tour_id: position.tour_id,
+        organisation_id: position.organisation_id,
+        fields: &fields,
+        token_hash,
+        privacy_notice_version: &state.settings.privacy_notice_version,
+        source: "web",
+        now,
+    };
+    let (model, _) = repo::applications::insert(&tx, new).await.map_err(|e| match violation(&e) {
+        Some(Violation::Unique) => ApiError::conflict(
+            "duplicate_application",
+            "an application with this e-mail to this position exists already: open it with its access token",
+        ),
+        _ => e.into(),
+    })?;
+    let version = model.version;
+    let location = format!("/api/v1/applications/{}", model.id);
+    let mut body = render_one(&tx, model, Viewer::Candidate).await?;
+    if let Some(claim) = claim {
+        let stored = serde_json::to_value(&body).map_err(ApiError::internal)?;
+        claim
+            .complete(&tx, StatusCode::CREATED, Some(location.clone()), Some(http::etag(version)), &stored)
+            .await?;
+    }
+    tx.commit().await?;
+    body.access_token = Some(token);
+    Ok(http::created(location, &body, version))
+}
+
+/// The hiring pipeline: the applications to a partner's own positions (everything for
+/// organisers), in the order they came. With `Accept: text/csv`, every match as a CSV for a
+/// spreadsheet (`;`-separated, UTF-8 with a byte-order mark, formulas defused), streamed.
+#[utoipa::path(tag = "applications", operation_id = "listApplications", params(ApplicationQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "One page of applications, or all of them as CSV", content(
+        (Page<Application> = "application/json"),
+        (String = "text/csv"),
+    )),
+))]
+#[get("/applications")]
+pub async fn list(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    req: HttpRequest,
+    query: Query<ApplicationQuery>,
+) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
+    policy::may(&actor, Action::Read, Object::Applications)?;
+    let q = query.into_inner();
+    let filter = repo::applications::Filter {
+        organisation_scope: policy::organisation_scope(&signed_in.0),
+        position_id: q.position_id,
+        tour_id: q.tour_id,
+        stop_id: q.stop_id,
+        status: q
+            .status
+            .as_deref()
+            .map(ApplicationStatus::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("invalid_query", format!("status {}", e.message)))?,
+    };
+    let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
+    if wants_csv(&req) {
+        return Ok(csv(state.into_inner(), filter));
+    }
+    let db = state.db.conn();
+    let rows = repo::applications::list(db, &filter, &page).await?;
+    let page = http::page_of(rows, page.limit, |m| m.id, |m| m);
+    Ok(HttpResponse::Ok().json(Page {
+        items: render(db, page.items, Viewer::Staff).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// One application: for its candidate (with the access token), for the employer's staff and
+/// for organisers. Another application's id with a candidate's token is a 404.
+#[utoipa::path(tag = "applications", operation_id = "getApplication", params(("id" = Uuid, Path)),
+    security(("bearer" = []), ("candidate" = [])), responses(
+    (status = 200, description = "The application", body = Application, headers(("ETag" = String))),
+))]
+#[get("/applications/{id}")]
+pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let db = state.db.conn();
+    let model = repo::applications::find(db, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    policy::may(&actor, Action::Read, object(&model))?;
+    let version = model.version;
+    let body = render_one(db, model, Viewer::of(&actor)).await?;
+    Ok(http::ok_with_etag(&body, version))
+}
+
+/// Moves an application along the pipeline (the employer's staff and organisers). Hiring the
+/// last opening fills the position in the same transaction; of two hires for the last opening,
+/// one wins and the other is refused (409 `position_filled`). Honours `If-Match`.
+#[utoipa::path(tag = "applications", operation_id = "updateApplication", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    request_body = ApplicationPatch, security(("bearer" = [])), responses(
+    (status = 200, description = "The moved application", body = Application, headers(("ETag" = String))),
+    (status = 409, description = "`invalid_transition` (with `allowed`), `position_filled`", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[patch("/applications/{id}")]
+pub async fn update(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    body: Json<ApplicationPatch>,
+) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
+    let b = body.into_inner();
+    let to = ApplicationStatus::parse(&b.status).map_err(|e| DomainError::field("status", e))?;
+    let note = b
+        .note
+        .as_deref()
+        .map(Note::parse)
+        .transpose()
+        .map_err(|e| DomainError::field("note", e))?
+        .map(Note::into_inner)
+        .filter(|n| !n.is_empty());
+    let tx = state.db.begin().await?;
+    let current = repo::applications::find_for_update(&tx, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    policy::may(&actor, Action::Update, object(&current))?;
+    let from = stored_status(&current)?;
+    let to = from.transition(to, Mover::Staff)?;
+    http::check_if_match(&req, current.version)?;
+    let model = if to == from {
+        current
+    } else {
+        if to == ApplicationStatus::Hired {
+            hire(&tx, current.position_id).await?;
+        }
+        let model = repo::applications::set_status(&tx, &current, to)
+            .await?
+            .ok_or_else(ApiError::precondition_failed)?;
+        repo::applications::add_event(&tx, model.id, Some(from), to, By::Staff(signed_in.0.user_id), note).await?;
+        model
+    };
+    let version = model.version;
+    let body = render_one(&tx, model, Viewer::Staff).await?;
+    tx.commit().await?;
+    Ok(http::ok_with_etag(&body, version))
+}
+
+/// Takes the application back (the candidate, with its token). Withdrawing twice is a no-op;
+/// a hired or rejected application can no longer be withdrawn (409).
+#[utoipa::path(tag = "applications", operation_id = "withdrawApplication", params(("id" = Uuid, Path)),
+    security(("candidate" = [])), responses(
+    (status = 200, description = "The withdrawn application", body = Application, headers(("ETag" = String))),
+    (status = 409, description = "`invalid_transition`: hired or rejected already", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/applications/{id}/withdraw")]
+pub async fn withdraw(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let tx = state.db.begin().await?;
+    let current = repo::applications::find_for_update(&tx, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    policy::may(&actor, Action::Withdraw, object(&current))?;
+    let from = stored_status(&current)?;
+    let to = from.transition(ApplicationStatus::Withdrawn, Mover::Candidate)?;
+    let model = if to == from {
+        current
+    } else {
+        let model = repo::applications::set_status(&tx, &current, to)
+            .await?
+            .ok_or_else(ApiError::precondition_failed)?;
+        repo::applications::add_event(&tx, model.id, Some(from), to, By::Candidate, None).await?;
+        model
+    };
+    let version = model.version;
+    let body = render_one(&tx, model, Viewer::Candidate).await?;
+    tx.commit().await?;
+    Ok(http::ok_with_etag(&body, version))
+}
+
+/// One more hire for the position, under its row lock: refused once every opening is filled;
+/// the last one fills it. The database refuses more hires than openings too (CHECK).
+async fn hire(tx: &impl ConnectionTrait, position_id: Uuid) -> ApiResult<()> {
+    let position = repo::positions::find_for_update(tx, position_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an application's position is gone"))?;
+    let staffing = Staffing::stored(position.openings, position.filled)
+        .ok_or_else(|| ApiError::internal("stored staffing breaks the rules"))?
+        .hire()?;
+    let status = PositionStatus::parse(&position.status)
+        .map_err(|e| ApiError::internal(e.message))?
+        .settle(staffing);
+    if !repo::positions::set_staffing(tx, &position, staffing, status).await? {
+        return Err(ApiError::internal("a locked position changed"));
+    }
+    Ok(())
+}
+
+fn stored_status(m: &Model) -> ApiResult<ApplicationStatus> {
+    ApplicationStatus::parse(&m.status).map_err(|e| ApiError::internal(e.message))
+}
+
+fn object(m: &Model) -> Object {
+    Object::Application {
+        id: m.id,
+        organisation_id: m.organisation_id,
+    }
+}
+
+/// Applications as the API shows them, with their position (title, employer, stops) and
+/// history: a fixed number of queries for a whole page.
+async fn render(db: &impl ConnectionTrait, models: Vec<Model>, viewer: Viewer) -> ApiResult<Vec<Application>> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let position_ids: Vec<Uuid> = unique(models.iter().map(|m| m.position_id));
+    let positions = repo::positions::find_many(db, &position_ids).await?;
+    let stops_by_position = repo::positions::stops_of(db, &position_ids).await?;
+    let stop_ids: Vec<Uuid> = unique(stops_by_position.values().flatten().copied());
+    let stops = repo::stops::find_many(db, &stop_ids).await?;
+    let tours = repo::tours::find_many(db, &unique(positions.values().map(|p| p.tour_id))).await?;
+    let names = repo::organisations::names(db, &unique(positions.values().map(|p| p.organisation_id))).await?;
+    let mut histories = repo::applications::histories(db, &ids).await?;
+    models
+        .into_iter()
+        .map(|m| {
+            let position = positions
+                .get(&m.position_id)
+                .ok_or_else(|| ApiError::internal("an application's position is gone"))?;
+            let applied = applied_position(position, &stops_by_position, &stops, &tours, &names)?;
+            let history = histories.remove(&m.id).unwrap_or_default();
+            Ok(application(m, applied, history, viewer))
+        })
+        .collect()
+}
+
+async fn render_one(db: &impl ConnectionTrait, model: Model, viewer: Viewer) -> ApiResult<Application> {
+    render(db, vec![model], viewer)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a rendered application went missing"))
+}
+
+fn applied_position(
+    p: &position::Model,
+    stops_by_position: &HashMap<Uuid, Vec<Uuid>>,
+    stops: &HashMap<Uuid, stop::Model>,
+    tours: &HashMap<Uuid, tour::Model>,
+    names: &HashMap<Uuid, String>,
+) -> ApiResult<AppliedPosition> {
+    let tz = tour_zone(tours.get(&p.tour_id).ok_or_else(|| ApiError::internal("a position's tour is gone"))?)?;
+    Ok(AppliedPosition {
+        id: p.id,
+        title: p.title.clone(),
+        organisation_id: p.organisation_id,
+        employer_name: names.get(&p.organisation_id).cloned().unwrap_or_default(),
+        tour_id: p.tour_id,
+        status: p.status.clone(),
+        stops: stops_by_position
+            .get(&p.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| stops.get(id).cloned())
+            .map(|s| Stop::in_zone(s, tz))
+            .collect(),
+    })
+}
+
+fn application(
+    m: Model,
+    position: AppliedPosition,
+    history: Vec<application_event::Model>,
+    viewer: Viewer,
+) -> Application {
+    let next_statuses = ApplicationStatus::parse(&m.status)
+        .map(|s| s.next(viewer.mover()).iter().map(|n| n.as_str().to_owned()).collect())
+        .unwrap_or_default();
+    let staff = viewer == Viewer::Staff;
+    Application {
+        id: m.id,
+        position,
+        first_name: m.first_name,
+        last_name: m.last_name,
+        email: m.email,
+        phone: m.phone,
+        message: m.message,
+        preferred_stop_id: m.preferred_stop_id,
+        consent_at: m.consent_at,
+        privacy_notice_version: m.privacy_notice_version,
+        status: m.status,
+        source: m.source,
+        next_statuses,
+        history: history
+            .into_iter()
+            .map(|e| StatusChange {
+                from: e.from_status,
+                to: e.to_status,
+                by: e.by_kind,
+                by_user_id: e.by_user_id.filter(|_| staff),
+                note: e.note.filter(|_| staff),
+                at: e.created_at,
+            })
+            .collect(),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        access_token: None,
+    }
+}
+
+fn unique(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+/// Whether the caller prefers CSV to JSON (`Accept`, q-values honoured).
+fn wants_csv(req: &HttpRequest) -> bool {
+    Accept::parse(req).is_ok_and(|accept| {
+        accept
+            .ranked()
+            .into_iter()
+            .find(|m| (m.type_() == mime::TEXT && m.subtype() == mime::CSV) || m.subtype() == mime::JSON)
+            .is_some_and(|m| m.subtype() == mime::CSV)
+    })
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "created_at",
+    "status",
+    "position_id",
+    "position_title",
+    "preferred_stop",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "message",
+    "source",
+    "updated_at",
+];
+
+/// Rows fetched per round trip while streaming a CSV.
+const CSV_BATCH: u64 = 500;
+
+/// Every application matching `filter` as CSV, fetched and sent a batch at a time (keyset
+/// pages: each row once, memory bounded whatever the count).
+fn csv(state: std::sync::Arc<AppState>, filter: repo::applications::Filter) -> HttpResponse {
+    struct Cursor {
+        state: std::sync::Arc<AppState>,
+        filter: repo::applications::Filter,
+        sheet: Sheet,
+        after: Option<Uuid>,
+        done: bool,
+    }
+    let start = Cursor {
+        state,
+        filter,
+        sheet: Sheet::with_header(CSV_COLUMNS),
+        after: None,
+        done: false,
+    };
+    let body = futures_util::stream::unfold(start, |mut c| async move {
+        if c.done {
+            return None;
+        }
+        match csv_batch(&mut c.sheet, &c.state, &c.filter, c.after).await {
+            Ok(last) => {
+                c.done = last.is_none();
+                c.after = last;
+                Some((Ok::<_, actix_web::Error>(Bytes::from(c.sheet.take())), c))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the CSV export stopped");
+                c.done = true;
+                Some((Err(e.into()), c))
+            }
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"applications.csv\""))
+        .streaming(body)
+}
+
+/// Writes one batch of rows; the last id written when more may follow.
+async fn csv_batch(
+    sheet: &mut Sheet,
+    state: &AppState,
+    filter: &repo::applications::Filter,
+    after: Option<Uuid>,
+) -> ApiResult<Option<Uuid>> {
+    let db = state.db.conn();
+    let page = PageRequest {
+        limit: CSV_BATCH,
+        after,
+    };
+    let mut rows = repo::applications::list(db, filter, &page).await?;
+    let more = rows.len() as u64 > CSV_BATCH;
+    rows.truncate(CSV_BATCH as usize);
+    let positions = repo::positions::find_many(db, &unique(rows.iter().map(|r| r.position_id))).await?;
+    let stops = repo::stops::find_many(db, &unique(rows.iter().filter_map(|r| r.preferred_stop_id))).await?;
+    for r in &rows {
+        let title = positions.get(&r.position_id).map(|p| p.title.as_str()).unwrap_or_default();
+        let stop = r
+            .preferred_stop_id
+            .and_then(|id| stops.get(&id))
+            .map(|s| s.city.as_str())
+            .unwrap_or_default();
+        let (id, position_id) = (r.id.to_string(), r.position_id.to_string());
+        let (created, updated) = (r.created_at.to_rfc3339(), r.updated_at.to_rfc3339());
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let (first, last, email, phone, message) = (
+            text(&r.first_name),
+            text(&r.last_name),
+            text(&r.email),
+            text(&r.phone),
+            text(&r.message),
+        );
+        sheet.row([
+            id.as_str(),
+            created.as_str(),
+            r.status.as_str(),
+            position_id.as_str(),
+            title,
+            stop,
+            first.as_str(),
+            last.as_str(),
+            email.as_str(),
+            phone.as_str(),
+            message.as_str(),
+            r.source.as_str(),
+            updated.as_str(),
+        ]);
+    }
+    Ok(if more { rows.last().map(|r| r.id) } else { None })
+}

@@ -1,0 +1,604 @@
+//! `/positions`: the job board. Employers (partners, for their own organisation) and organisers
+//! post positions for a tour and the stops where candidates meet them; anyone browses the open
+//! positions of published tours, filtered and searched in French.
+
+use crate::auth::{Actor, SignedIn};
+use crate::entities::{position::Model, tour};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page, PageRequest, WholeNumber};
+use crate::openapi::{string_enum, text};
+use crate::policy::{self, Action, Object};
+use crate::repo;
+use crate::routes::stops::tour_zone;
+use crate::routes::tours::{is_public, visible_tour};
+use crate::state::AppState;
+use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use jobtour_domain::error::Invalid;
+use jobtour_domain::position::{
+    ContractType, PositionFields, PositionInput, PositionStatus, SalaryPeriod, Staffing, WorkingTime,
+};
+use jobtour_domain::search::SearchTerms;
+use jobtour_domain::tour::{TourStatus, end_of_day};
+use jobtour_domain::{DomainError, Fields};
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+fn contract_schema() -> utoipa::openapi::Object {
+    string_enum(&ContractType::ALL.map(ContractType::as_str))
+}
+
+fn working_time_schema() -> utoipa::openapi::Object {
+    string_enum(&WorkingTime::ALL.map(WorkingTime::as_str))
+}
+
+fn period_schema() -> utoipa::openapi::Object {
+    string_enum(&SalaryPeriod::ALL.map(SalaryPeriod::as_str))
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    string_enum(&PositionStatus::ALL.map(PositionStatus::as_str))
+}
+
+fn initial_status_schema() -> utoipa::openapi::Object {
+    string_enum(&[PositionStatus::Draft.as_str(), PositionStatus::Open.as_str()])
+}
+
+/// An open position at the tour's stops.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a6b2e-7c4d-7e21-9a3f-2b8c4d5e6f70", "organisation_id": "019a6b2e-1111-7e21-9a3f-2b8c4d5e6f70",
+    "employer_name": "Crédit Mosellan", "tour_id": "019a6b2e-2222-7e21-9a3f-2b8c4d5e6f70",
+    "title": "Conseiller clientèle bancaire (H/F)", "description": "Accueil et conseil des clients au téléphone.",
+    "contract_type": "cdi", "working_time": "full_time", "city": "Metz", "postcode": "57000", "sector": "banking",
+    "openings": 12, "filled": 3, "salary_min": 1900, "salary_max": 2300, "salary_period": "month",
+    "status": "open", "stop_ids": ["019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70"], "closes_on": "2027-10-23",
+    "created_at": "2027-09-01T08:00:00Z", "updated_at": "2027-09-02T08:00:00Z"
+}))]
+pub struct Position {
+    pub id: Uuid,
+    /// The employer.
+    pub organisation_id: Uuid,
+    /// The employer's name, for display.
+    pub employer_name: String,
+    pub tour_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    #[schema(schema_with = contract_schema)]
+    pub contract_type: String,
+    #[schema(schema_with = working_time_schema)]
+    pub working_time: String,
+    pub city: String,
+    pub postcode: Option<String>,
+    pub sector: Option<String>,
+    /// How many people the employer hires.
+    pub openings: i32,
+    /// How many it has hired (applications moved to `hired`).
+    pub filled: i32,
+    /// Whole euros.
+    pub salary_min: Option<i32>,
+    pub salary_max: Option<i32>,
+    #[schema(schema_with = period_schema)]
+    pub salary_period: Option<String>,
+    /// `draft`, `open`, `filled` (every opening filled) or `closed`.
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    /// Stops of the tour where the employer meets candidates, in itinerary order.
+    pub stop_ids: Vec<Uuid>,
+    /// The last day applications are taken (in the tour's time zone).
+    pub closes_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Position {
+    pub fn new(m: Model, stop_ids: Vec<Uuid>, employer_name: String) -> Self {
+        Self {
+            id: m.id,
+            organisation_id: m.organisation_id,
+            employer_name,
+            tour_id: m.tour_id,
+            title: m.title,
+            description: m.description,
+            contract_type: m.contract_type,
+            working_time: m.working_time,
+            city: m.city,
+            postcode: m.postcode,
+            sector: m.sector,
+            openings: m.openings,
+            filled: m.filled,
+            salary_min: m.salary_min,
+            salary_max: m.salary_max,
+            salary_period: m.salary_period,
+            status: m.status,
+            stop_ids,
+            closes_on: m.closes_on,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A new position.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "tour_id": "019a6b2e-2222-7e21-9a3f-2b8c4d5e6f70", "title": "Conseiller clientèle bancaire (H/F)",
+    "description": "Accueil et conseil des clients au téléphone.", "contract_type": "cdi",
+    "working_time": "full_time", "city": "Metz", "postcode": "57000", "sector": "banking", "openings": 12,
+    "salary_min": 1900, "salary_max": 2300, "salary_period": "month", "status": "open",
+    "stop_ids": ["019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70"], "closes_on": "2027-10-23"
+}))]
+pub struct NewPosition {
+    /// The employer: a partner's own organisation when left out (organisers must give it).
+    pub organisation_id: Option<Uuid>,
+    /// The tour; the employer must take part in it.
+    pub tour_id: Uuid,
+    #[schema(schema_with = text::name)]
+    pub title: String,
+    #[schema(schema_with = text::long_or_null, required = false)]
+    pub description: Option<String>,
+    #[schema(schema_with = contract_schema)]
+    pub contract_type: String,
+    /// Default `full_time`.
+    #[schema(schema_with = working_time_schema, required = false)]
+    pub working_time: Option<String>,
+    #[schema(schema_with = text::name)]
+    pub city: String,
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 20, pattern = r"^\s*\S")]
+    pub postcode: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 60, pattern = r"^\s*\S")]
+    pub sector: Option<String>,
+    /// 1 to 10 000 (default 1).
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
+    pub openings: Option<WholeNumber>,
+    /// Whole euros, with `salary_period`.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
+    pub salary_min: Option<WholeNumber>,
+    /// At least `salary_min`.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000)]
+    pub salary_max: Option<WholeNumber>,
+    #[schema(schema_with = period_schema, required = false)]
+    pub salary_period: Option<String>,
+    /// `draft` (default) or `open`.
+    #[schema(schema_with = initial_status_schema, required = false)]
+    pub status: Option<String>,
+    /// Stops of the tour where the employer meets candidates.
+    #[serde(default)]
+    #[schema(max_items = 50, required = false)]
+    pub stop_ids: Vec<Uuid>,
+    pub closes_on: Option<NaiveDate>,
+}
+
+/// Changes to a position: absent fields stay, `null` clears an optional one. A position stays
+/// with its employer and its tour. `status` moves draft → open → closed (and filled → closed);
+/// `filled` comes and goes with hires and openings, never by hand.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionPatch {
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = text::name, required = false)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = text::long_or_null, required = false)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = contract_schema, required = false)]
+    pub contract_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = working_time_schema, required = false)]
+    pub working_time: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = text::name, required = false)]
+    pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 20, pattern = r"^\s*\S", required = false)]
+    pub postcode: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 60, pattern = r"^\s*\S", required = false)]
+    pub sector: Option<Option<String>>,
+    /// Never below `filled`.
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = i64, minimum = 1, maximum = 10000, required = false)]
+    pub openings: Option<Option<WholeNumber>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000, required = false)]
+    pub salary_min: Option<Option<WholeNumber>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000, required = false)]
+    pub salary_max: Option<Option<WholeNumber>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = period_schema, required = false)]
+    pub salary_period: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(schema_with = status_schema, required = false)]
+    pub status: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Vec<Uuid>, max_items = 50, required = false)]
+    pub stop_ids: Option<Option<Vec<Uuid>>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<NaiveDate>, required = false)]
+    pub closes_on: Option<Option<NaiveDate>>,
+}
+
+/// Filters, search and paging for the job board.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PositionQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (of the same search).
+    pub cursor: Option<String>,
+    /// Words to look for in titles and descriptions, in French: blind to accents and case,
+    /// word endings too ("conseiller" finds "Conseillère"). Every word must match. Results come
+    /// best match first.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Staff only see other statuses than `open`: the public board shows open positions.
+    #[param(schema_with = status_schema)]
+    pub status: Option<String>,
+    pub tour_id: Option<Uuid>,
+    /// Positions whose employer meets candidates at this stop.
+    pub stop_id: Option<Uuid>,
+    /// The employer.
+    pub organisation_id: Option<Uuid>,
+    #[param(schema_with = contract_schema)]
+    pub contract_type: Option<String>,
+    #[param(schema_with = working_time_schema)]
+    pub working_time: Option<String>,
+    /// Exact match.
+    pub city: Option<String>,
+    /// Exact match.
+    pub sector: Option<String>,
+}
+
+fn query_choice<T>(name: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, Invalid>) -> ApiResult<Option<T>> {
+    raw.map(|r| parse(r).map_err(|e| ApiError::bad_request("invalid_query", format!("{name} {}", e.message))))
+        .transpose()
+}
+
+/// The job board: open positions of published tours for everyone, newest first (best match
+/// first with `q`); staff also see what their role allows (a partner its own organisation's
+/// positions in every status, an organiser everything).
+#[utoipa::path(tag = "positions", operation_id = "listPositions", params(PositionQuery), responses(
+    (status = 200, description = "One page of positions", body = Page<Position>),
+))]
+#[get("/positions")]
+pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuery>) -> ApiResult<Json<Page<Position>>> {
+    policy::may(&actor, Action::Read, Object::Positions)?;
+    let q = query.into_inner();
+    let terms = match q.q.as_deref() {
+        Some(raw) => SearchTerms::parse(raw).map_err(|e| ApiError::bad_request("invalid_query", format!("q {}", e.message)))?,
+        None => None,
+    };
+    let filter = repo::positions::Filter {
+        scope: policy::position_scope(&actor),
+        status: query_choice("status", q.status.as_deref(), PositionStatus::parse)?,
+        tour_id: q.tour_id,
+        stop_id: q.stop_id,
+        organisation_id: q.organisation_id,
+        contract_type: query_choice("contract_type", q.contract_type.as_deref(), ContractType::parse)?,
+        working_time: query_choice("working_time", q.working_time.as_deref(), WorkingTime::parse)?,
+        city: q.city,
+        sector: q.sector,
+        now: repo::now(),
+    };
+    let db = state.db.conn();
+    let page = match &terms {
+        None => {
+            let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
+            let sort = repo::positions::Sort::Newest { after: page.after };
+            let rows = repo::positions::list(db, &filter, sort, page.limit + 1).await?;
+            http::page_of(rows, page.limit, |(m, _)| m.id, |r| r)
+        }
+        Some(terms) => {
+            let page = PageRequest::<(f64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
+            let sort = repo::positions::Sort::Ranked {
+                terms,
+                after: page.after,
+            };
+            let rows = repo::positions::list(db, &filter, sort, page.limit + 1).await?;
+            http::page_of(rows, page.limit, |(m, rank)| (*rank, m.id), |r| r)
+        }
+    };
+    let models: Vec<Model> = page.items.into_iter().map(|(m, _)| m).collect();
+    Ok(Json(Page {
+        items: render(db, models).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Posts a position (organisers for any employer; a partner for its own organisation only).
+/// The employer must take part in the tour; the stops must be the tour's.
+#[utoipa::path(tag = "positions", operation_id = "createPosition", request_body = NewPosition, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = Position, headers(("Location" = String), ("ETag" = String))),
+))]
+#[post("/positions")]
+pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewPosition>) -> ApiResult<HttpResponse> {
+    let actor = signed_in.actor();
+    let b = body.into_inner();
+    let organisation_id = b
+        .organisation_id
+        .or(policy::organisation_scope(&signed_in.0))
+        .ok_or_else(|| ApiError::invalid_field("organisation_id", "required", "is required: the employer"))?;
+    policy::may(
+        &actor,
+        Action::Create,
+        Object::Position {
+            organisation_id,
+            public: true,
+        },
+    )?;
+    let tx = state.db.begin().await?;
+    let tour = tour_for_position(&tx, &actor, b.tour_id).await?;
+    crate::routes::organisations::ensure_exists(&tx, organisation_id, "organisation_id").await?;
+    if !repo::tours::takes_part(&tx, tour.id, organisation_id).await? {
+        return Err(ApiError::invalid_field(
+            "organisation_id",
+            "not_a_tour_partner",
+            "the employer does not take part in this tour: add it to the tour's partners first",
+        ));
+    }
+    let input = PositionInput {
+        title: b.title,
+        description: b.description,
+        contract_type: b.contract_type,
+        working_time: b.working_time.unwrap_or_else(|| WorkingTime::FullTime.as_str().to_owned()),
+        city: b.city,
+        postcode: b.postcode,
+        sector: b.sector,
+        salary_min: b.salary_min.map(|n| n.0),
+        salary_max: b.salary_max.map(|n| n.0),
+        salary_period: b.salary_period,
+        stop_ids: b.stop_ids,
+        closes_on: b.closes_on,
+    };
+    let mut f = Fields::default();
+    let staffing = f.take("openings", Staffing::openings(b.openings.map_or(1, |n| n.0)));
+    let status = f.take("status", initial_status(b.status.as_deref()));
+    let (staffing, status) = f.finish(|| Some((staffing?, status?)))?;
+    let written = written(&tx, &tour, input, staffing, status).await?;
+    let model = repo::positions::insert(&tx, organisation_id, tour.id, &written).await?;
+    let version = model.version;
+    let body = render_one(&tx, model).await?;
+    tx.commit().await?;
+    Ok(http::created(format!("/api/v1/positions/{}", body.id), &body, version))
+}
+
+/// One position: anyone may read a position of a published tour that is no longer a draft
+/// (open, filled or closed: a shared link keeps working); a draft only its employer and
+/// organisers.
+#[utoipa::path(tag = "positions", operation_id = "getPosition", params(("id" = Uuid, Path)), responses(
+    (status = 200, description = "The position", body = Position, headers(("ETag" = String))),
+))]
+#[get("/positions/{id}")]
+pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let db = state.db.conn();
+    let (model, _) = readable(db, &actor, id.into_inner()).await?;
+    let version = model.version;
+    Ok(http::ok_with_etag(&render_one(db, model).await?, version))
+}
+
+/// Changes a position (organisers, or a partner for its own organisation). Honours `If-Match`.
+#[utoipa::path(tag = "positions", operation_id = "updatePosition", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    request_body = PositionPatch, security(("bearer" = [])), responses(
+    (status = 200, description = "The changed position", body = Position, headers(("ETag" = String))),
+))]
+#[patch("/positions/{id}")]
+pub async fn update(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<Uuid>,
+    body: Json<PositionPatch>,
+) -> ApiResult<HttpResponse> {
+    let p = body.into_inner();
+    let tx = state.db.begin().await?;
+    let (current, tour) = locked(&tx, &signed_in.actor(), id.into_inner(), Action::Update).await?;
+    let c = current.clone();
+    let salary_min = patch_number(p.salary_min, c.salary_min);
+    let salary_max = patch_number(p.salary_max, c.salary_max);
+    let input = PositionInput {
+        title: http::patch_required(p.title, c.title, "title")?,
+        description: p.description.unwrap_or(c.description),
+        contract_type: http::patch_required(p.contract_type, c.contract_type, "contract_type")?,
+        working_time: http::patch_required(p.working_time, c.working_time, "working_time")?,
+        city: http::patch_required(p.city, c.city, "city")?,
+        postcode: p.postcode.unwrap_or(c.postcode),
+        sector: p.sector.unwrap_or(c.sector),
+        salary_min,
+        salary_max,
+        salary_period: p.salary_period.unwrap_or(c.salary_period),
+        stop_ids: match http::patch_present(p.stop_ids, "stop_ids")? {
+            Some(ids) => ids,
+            None => repo::positions::stops_of(&tx, &[c.id]).await?.remove(&c.id).unwrap_or_default(),
+        },
+        closes_on: p.closes_on.unwrap_or(c.closes_on),
+    };
+    let staffing = stored_staffing(&current)?;
+    let staffing = match http::patch_present(p.openings, "openings")? {
+        Some(n) => staffing.with_openings(n.0)?,
+        None => staffing,
+    };
+    let status_now = PositionStatus::parse(&current.status).map_err(|e| ApiError::internal(e.message))?;
+    let status = match http::patch_present(p.status, "status")? {
+        Some(raw) => status_now.transition(PositionStatus::parse(&raw).map_err(|e| DomainError::field("status", e))?)?,
+        None => status_now,
+    };
+    let written = written(&tx, &tour, input, staffing, status.settle(staffing)).await?;
+    http::check_if_match(&req, current.version)?;
+    let model = repo::positions::update(&tx, current.id, current.version, &written)
+        .await?
+        .ok_or_else(ApiError::precondition_failed)?;
+    let version = model.version;
+    let body = render_one(&tx, model).await?;
+    tx.commit().await?;
+    Ok(http::ok_with_etag(&body, version))
+}
+
+/// Removes a position (organisers, or a partner for its own organisation). Refused with 409
+/// `in_use` once candidates have applied: close it instead. Honours `If-Match`.
+#[utoipa::path(tag = "positions", operation_id = "deletePosition", params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag from a previous read")),
+    security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/positions/{id}")]
+pub async fn delete(
+    signed_in: SignedIn,
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let tx = state.db.begin().await?;
+    let (current, _) = locked(&tx, &signed_in.actor(), id.into_inner(), Action::Delete).await?;
+    http::check_if_match(&req, current.version)?;
+    let deleted = repo::positions::delete(&tx, current.id, current.version)
+        .await
+        .map_err(|e| match crate::error::violation(&e) {
+            Some(crate::error::Violation::ForeignKey) => ApiError::conflict(
+                "in_use",
+                "candidates have applied to this position: close it instead of deleting it",
+            ),
+            _ => e.into(),
+        })?;
+    if !deleted {
+        return Err(ApiError::precondition_failed());
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The status a new position starts in: `draft` unless `open` is asked for.
+fn initial_status(raw: Option<&str>) -> Result<PositionStatus, Invalid> {
+    match raw.map(PositionStatus::parse).transpose()? {
+        None | Some(PositionStatus::Draft) => Ok(PositionStatus::Draft),
+        Some(PositionStatus::Open) => Ok(PositionStatus::Open),
+        Some(_) => Err(Invalid::new("invalid_initial_status", "a new position is draft or open")),
+    }
+}
+
+/// A PATCH of a nullable number: absent keeps the stored value.
+fn patch_number(patch: Option<Option<WholeNumber>>, current: Option<i32>) -> Option<i64> {
+    match patch {
+        Some(value) => value.map(|n| n.0),
+        None => current.map(i64::from),
+    }
+}
+
+fn stored_staffing(m: &Model) -> ApiResult<Staffing> {
+    Staffing::stored(m.openings, m.filled).ok_or_else(|| ApiError::internal("stored staffing breaks the rules"))
+}
+
+/// Checks the fields against the tour (its stops, its time zone) and puts them together.
+async fn written(
+    db: &impl ConnectionTrait,
+    tour: &tour::Model,
+    input: PositionInput,
+    staffing: Staffing,
+    status: PositionStatus,
+) -> ApiResult<repo::positions::Written> {
+    let stops: Vec<Uuid> = repo::stops::all_for_tour(db, tour.id).await?.into_iter().map(|s| s.id).collect();
+    let fields = PositionFields::parse(input, &stops)?;
+    let tz = tour_zone(tour)?;
+    Ok(repo::positions::Written {
+        closes_at: fields.closes_on.map(|day| end_of_day(day, tz)),
+        fields,
+        staffing,
+        status,
+    })
+}
+
+/// The tour a new position is for: one the caller can see, still planned or running.
+async fn tour_for_position(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> ApiResult<tour::Model> {
+    let tour = visible_tour(db, actor, id).await.map_err(|e| {
+        if e.code() == "not_found" {
+            ApiError::invalid_field("tour_id", "not_found", "no such tour")
+        } else {
+            e
+        }
+    })?;
+    match TourStatus::parse(&tour.status) {
+        Ok(TourStatus::Draft | TourStatus::Published) => Ok(tour),
+        _ => Err(ApiError::invalid_field(
+            "tour_id",
+            "tour_finished",
+            "the tour is completed or cancelled: it takes no new positions",
+        )),
+    }
+}
+
+/// Whether anyone may read the position: not a draft, and its tour public.
+fn is_public_position(m: &Model, tour: &tour::Model) -> bool {
+    PositionStatus::parse(&m.status).is_ok_and(PositionStatus::is_published) && is_public(tour)
+}
+
+/// The position and its tour, if the actor may read it (404 otherwise).
+pub async fn readable(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> ApiResult<(Model, tour::Model)> {
+    let model = repo::positions::find(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    let tour = repo::tours::find(db, model.tour_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    policy::may(
+        actor,
+        Action::Read,
+        Object::Position {
+            organisation_id: model.organisation_id,
+            public: is_public_position(&model, &tour),
+        },
+    )?;
+    Ok((model, tour))
+}
+
+/// The position locked for a change, and its tour, after checking the caller may make it.
+async fn locked(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    action: Action,
+) -> ApiResult<(Model, tour::Model)> {
+    let model = repo::positions::find_for_update(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    let tour = repo::tours::find(db, model.tour_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    policy::may(
+        actor,
+        action,
+        Object::Position {
+            organisation_id: model.organisation_id,
+            public: is_public_position(&model, &tour),
+        },
+    )?;
+    Ok((model, tour))
+}
+
+/// Positions as the API shows them: with their stops and employer's name, in two queries
+/// for the whole page.
+pub async fn render(db: &impl ConnectionTrait, models: Vec<Model>) -> ApiResult<Vec<Position>> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut stops = repo::positions::stops_of(db, &ids).await?;
+    let org_ids: Vec<Uuid> = models.iter().map(|m| m.organisation_id).collect();
+    let names: HashMap<Uuid, String> = repo::organisations::names(db, &org_ids).await?;
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let stop_ids = stops.remove(&m.id).unwrap_or_default();
+            let name = names.get(&m.organisation_id).cloned().unwrap_or_default();
+            Position::new(m, stop_ids, name)
+        })
+        .collect())
+}
+
+async fn render_one(db: &impl ConnectionTrait, model: Model) -> ApiResult<Position> {
+    render(db, vec![model])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a rendered position went missing"))
+}
