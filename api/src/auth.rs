@@ -35,7 +35,9 @@ pub enum Actor {
     Anonymous,
     Staff(Staff),
     /// A candidate holding the access token of an application: it opens that one application.
-    Candidate { application_id: Uuid },
+    Candidate {
+        application_id: Uuid,
+    },
 }
 
 impl Actor {

@@ -301,10 +301,9 @@ impl From<DomainError> for ApiError {
                 e.stop_ids = Some(stops);
                 e
             }
-            DomainError::PositionNotOpen { reason } => Self::conflict(
-                "position_not_open",
-                format!("{reason}: it does not take applications"),
-            ),
+            DomainError::PositionNotOpen { reason } => {
+                Self::conflict("position_not_open", format!("{reason}: it does not take applications"))
+            }
             DomainError::PositionFilled => Self::conflict(
                 "position_filled",
                 "every opening of the position is filled: raise its openings to hire more",

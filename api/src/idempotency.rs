@@ -250,7 +250,8 @@ mod tests {
     #[test]
     fn the_fingerprint_ignores_layout_but_not_content() {
         let a = fingerprint(&json!({ "b": 1, "a": { "y": [1, 2], "x": null } }));
-        let b = fingerprint(&serde_json::from_str::<serde_json::Value>(r#"{"a":{"x":null,"y":[1,2]},  "b":1}"#).unwrap());
+        let b =
+            fingerprint(&serde_json::from_str::<serde_json::Value>(r#"{"a":{"x":null,"y":[1,2]},  "b":1}"#).unwrap());
         assert_eq!(a, b);
         assert_ne!(a, fingerprint(&json!({ "b": 1, "a": { "y": [2, 1], "x": null } })));
         assert_eq!(a.len(), 64);

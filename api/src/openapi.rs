@@ -154,7 +154,10 @@ pub mod text {
     }
 
     fn free_text_or_null(max: usize) -> Object {
-        string(true).max_length(Some(max)).pattern(Some(format!("^{ANY}*$"))).build()
+        string(true)
+            .max_length(Some(max))
+            .pattern(Some(format!("^{ANY}*$")))
+            .build()
     }
 
     /// A person's first or last name: 1 to 100 characters, not blank.

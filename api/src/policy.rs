@@ -78,7 +78,12 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
     if action == Read
         && matches!(
             object,
-            Organisations | Organisation { .. } | Tours | Tour { public: true } | Positions | Position { public: true, .. }
+            Organisations
+                | Organisation { .. }
+                | Tours
+                | Tour { public: true }
+                | Positions
+                | Position { public: true, .. }
         )
     {
         return Ok(());

@@ -39,7 +39,9 @@ impl Sheet {
     /// Appends a row, every cell defused.
     pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
         // Writing to a Vec cannot fail.
-        let _ = self.writer.write_record(cells.into_iter().map(|c| cell(c).into_owned()));
+        let _ = self
+            .writer
+            .write_record(cells.into_iter().map(|c| cell(c).into_owned()));
     }
 
     /// The bytes written so far; the sheet starts over empty.

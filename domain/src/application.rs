@@ -205,7 +205,10 @@ mod tests {
                 allowed: vec!["screening", "rejected"]
             })
         );
-        assert!(Submitted.transition(Withdrawn, Mover::Staff).is_err(), "only the candidate withdraws");
+        assert!(
+            Submitted.transition(Withdrawn, Mover::Staff).is_err(),
+            "only the candidate withdraws"
+        );
         assert!(Hired.transition(Rejected, Mover::Staff).is_err());
         assert!(Rejected.transition(Screening, Mover::Staff).is_err());
     }

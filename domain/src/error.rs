@@ -88,6 +88,8 @@ impl DomainError {
 #[derive(Debug, Default)]
 pub struct Fields {
     errors: Vec<FieldError>,
+    /// A refusal that is not about one field, from [`Fields::absorb`].
+    other: Option<DomainError>,
 }
 
 impl Fields {
@@ -128,8 +130,27 @@ impl Fields {
         });
     }
 
+    /// Records the failures of a whole group of fields checked elsewhere, and hands back
+    /// the checked value.
+    pub fn absorb<T>(&mut self, checked: Result<T, DomainError>) -> Option<T> {
+        match checked {
+            Ok(value) => Some(value),
+            Err(DomainError::Invalid(errors)) => {
+                self.errors.extend(errors);
+                None
+            }
+            Err(other) => {
+                self.other.get_or_insert(other);
+                None
+            }
+        }
+    }
+
     /// `Err` with every failure recorded, or the value `build` makes from the parsed parts.
     pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, DomainError> {
+        if let Some(other) = self.other {
+            return Err(other);
+        }
         if self.errors.is_empty() {
             // `build` only sees `None` parts when a failure was recorded, so it returns `Some` here.
             build().ok_or(DomainError::Invalid(self.errors))

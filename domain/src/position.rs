@@ -96,12 +96,7 @@ impl Staffing {
             .ok()
             .filter(|n| (1..=Self::MAX_OPENINGS).contains(n))
             .map(|openings| Self { openings, filled: 0 })
-            .ok_or_else(|| {
-                Invalid::new(
-                    "out_of_range",
-                    format!("must be between 1 and {}", Self::MAX_OPENINGS),
-                )
-            })
+            .ok_or_else(|| Invalid::new("out_of_range", format!("must be between 1 and {}", Self::MAX_OPENINGS)))
     }
 
     /// New openings for a position that has already hired `filled` people: never fewer.
@@ -173,7 +168,10 @@ impl Salary {
         if let (Some(lo), Some(hi)) = (min, max)
             && hi < lo
         {
-            f.push("salary_max", Invalid::new("below_minimum", "must not be below salary_min"));
+            f.push(
+                "salary_max",
+                Invalid::new("below_minimum", "must not be below salary_min"),
+            );
             return None;
         }
         match (min.is_some() || max.is_some(), period) {
@@ -272,7 +270,10 @@ impl PositionFields {
 
 fn parse_stops(raw: &[Uuid], tour_stops: &[Uuid], f: &mut Fields) -> Option<Vec<Uuid>> {
     if raw.len() > MAX_STOPS {
-        f.push("stop_ids", Invalid::new("too_many", format!("at most {MAX_STOPS} stops")));
+        f.push(
+            "stop_ids",
+            Invalid::new("too_many", format!("at most {MAX_STOPS} stops")),
+        );
         return None;
     }
     let mut out: Vec<Uuid> = Vec::with_capacity(raw.len());
@@ -464,10 +465,7 @@ mod tests {
         assert_eq!(s.hire(), Err(DomainError::PositionFilled));
         let more = s.with_openings(3).unwrap();
         assert_eq!(PositionStatus::Filled.settle(more), PositionStatus::Open);
-        assert_eq!(
-            s.with_openings(1),
-            Err(DomainError::OpeningsBelowFilled { filled: 2 })
-        );
+        assert_eq!(s.with_openings(1), Err(DomainError::OpeningsBelowFilled { filled: 2 }));
         assert_eq!(PositionStatus::Closed.settle(s), PositionStatus::Closed);
         assert!(Staffing::openings(0).is_err() && Staffing::openings(10_001).is_err());
     }

@@ -203,14 +203,17 @@ async fn positions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(integer(Positions::Version))
                 .col(timestamp_with_time_zone(Positions::CreatedAt))
                 .col(timestamp_with_time_zone(Positions::UpdatedAt))
-                .check(("positions_contract_type", one_of(Positions::ContractType, CONTRACT_TYPES)))
-                .check(("positions_working_time", one_of(Positions::WorkingTime, WORKING_TIMES)))
-                .check(("positions_salary_period", one_of(Positions::SalaryPeriod, SALARY_PERIODS)))
-                .check(("positions_status", one_of(Positions::Status, POSITION_STATUSES)))
                 .check((
-                    "positions_openings",
-                    Expr::col(Positions::Openings).between(1, 10_000),
+                    "positions_contract_type",
+                    one_of(Positions::ContractType, CONTRACT_TYPES),
                 ))
+                .check(("positions_working_time", one_of(Positions::WorkingTime, WORKING_TIMES)))
+                .check((
+                    "positions_salary_period",
+                    one_of(Positions::SalaryPeriod, SALARY_PERIODS),
+                ))
+                .check(("positions_status", one_of(Positions::Status, POSITION_STATUSES)))
+                .check(("positions_openings", Expr::col(Positions::Openings).between(1, 10_000)))
                 // Never more hires than openings, whatever the application code does.
                 .check((
                     "positions_filled",
@@ -249,7 +252,13 @@ async fn positions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         ("idx_positions_city", Positions::City),
         ("idx_positions_sector", Positions::Sector),
     ] {
-        index(manager, name, Positions::Table, [column.into_iden(), Positions::Id.into_iden()]).await?;
+        index(
+            manager,
+            name,
+            Positions::Table,
+            [column.into_iden(), Positions::Id.into_iden()],
+        )
+        .await?;
     }
 
     manager
@@ -317,7 +326,10 @@ async fn applications(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(integer(Applications::Version))
                 .col(timestamp_with_time_zone(Applications::CreatedAt))
                 .col(timestamp_with_time_zone(Applications::UpdatedAt))
-                .check(("applications_status", one_of(Applications::Status, APPLICATION_STATUSES)))
+                .check((
+                    "applications_status",
+                    one_of(Applications::Status, APPLICATION_STATUSES),
+                ))
                 .check(("applications_source", one_of(Applications::Source, &["web", "walk_in"])))
                 .foreign_key(
                     ForeignKey::create()
@@ -369,7 +381,13 @@ async fn applications(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         ("idx_applications_preferred_stop", Applications::PreferredStopId),
         ("idx_applications_status", Applications::Status),
     ] {
-        index(manager, name, Applications::Table, [column.into_iden(), Applications::Id.into_iden()]).await?;
+        index(
+            manager,
+            name,
+            Applications::Table,
+            [column.into_iden(), Applications::Id.into_iden()],
+        )
+        .await?;
     }
 
     manager
@@ -384,7 +402,10 @@ async fn applications(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(uuid_null(ApplicationEvents::ByUserId))
                 .col(text_null(ApplicationEvents::Note))
                 .col(timestamp_with_time_zone(ApplicationEvents::CreatedAt))
-                .check(("application_events_to", one_of(ApplicationEvents::ToStatus, APPLICATION_STATUSES)))
+                .check((
+                    "application_events_to",
+                    one_of(ApplicationEvents::ToStatus, APPLICATION_STATUSES),
+                ))
                 .check((
                     "application_events_by",
                     one_of(ApplicationEvents::ByKind, &["staff", "candidate"]),
@@ -441,7 +462,10 @@ async fn idempotency_keys(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                         .col(IdempotencyKeys::Scope)
                         .col(IdempotencyKeys::KeyHash),
                 )
-                .check(("idempotency_keys_state", one_of(IdempotencyKeys::State, &["in_flight", "done"])))
+                .check((
+                    "idempotency_keys_state",
+                    one_of(IdempotencyKeys::State, &["in_flight", "done"]),
+                ))
                 .to_owned(),
         )
         .await?;

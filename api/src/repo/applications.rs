@@ -72,7 +72,16 @@ pub async fn insert(db: &impl ConnectionTrait, new: New<'_>) -> Result<(Model, a
         updated_at: Set(new.now),
     };
     let model = Entity::insert(model).exec_with_returning(db).await?;
-    let event = add_event(db, model.id, None, ApplicationStatus::Submitted, By::Candidate, None).await?;
+    let event = event(
+        db,
+        model.id,
+        None,
+        ApplicationStatus::Submitted,
+        By::Candidate,
+        None,
+        new.now,
+    )
+    .await?;
     Ok((model, event))
 }
 
@@ -108,14 +117,21 @@ pub async fn set_status(
         updated_at: Set(super::now()),
         ..Default::default()
     };
-    if super::update_versioned(db, changes, (Column::Id, current.id), (Column::Version, current.version)).await? {
+    if super::update_versioned(
+        db,
+        changes,
+        (Column::Id, current.id),
+        (Column::Version, current.version),
+    )
+    .await?
+    {
         find(db, current.id).await
     } else {
         Ok(None)
     }
 }
 
-/// Adds a line to the application's history.
+/// Adds a line to the application's history, now.
 pub async fn add_event(
     db: &impl ConnectionTrait,
     application_id: Uuid,
@@ -123,6 +139,18 @@ pub async fn add_event(
     to: ApplicationStatus,
     by: By,
     note: Option<String>,
+) -> Result<application_event::Model, DbErr> {
+    event(db, application_id, from, to, by, note, super::now()).await
+}
+
+async fn event(
+    db: &impl ConnectionTrait,
+    application_id: Uuid,
+    from: Option<ApplicationStatus>,
+    to: ApplicationStatus,
+    by: By,
+    note: Option<String>,
+    at: DateTime<Utc>,
 ) -> Result<application_event::Model, DbErr> {
     let event = application_event::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -132,7 +160,7 @@ pub async fn add_event(
         by_kind: Set(by.kind().to_owned()),
         by_user_id: Set(by.user_id()),
         note: Set(note),
-        created_at: Set(super::now()),
+        created_at: Set(at),
     };
     application_event::Entity::insert(event).exec_with_returning(db).await
 }

@@ -41,7 +41,9 @@ pub async fn claim(db: &impl ConnectionTrait, c: Claim<'_>) -> Result<bool, DbEr
 }
 
 pub async fn find(db: &impl ConnectionTrait, scope: &str, key_hash: &str) -> Result<Option<Model>, DbErr> {
-    Entity::find_by_id((scope.to_owned(), key_hash.to_owned())).one(db).await
+    Entity::find_by_id((scope.to_owned(), key_hash.to_owned()))
+        .one(db)
+        .await
 }
 
 /// The answer to keep for replays.
@@ -110,6 +112,9 @@ pub async fn remove_if_dead(
 
 /// Deletes every expired key: how many.
 pub async fn sweep(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let done = Entity::delete_many().filter(Column::ExpiresAt.lte(now)).exec(db).await?;
+    let done = Entity::delete_many()
+        .filter(Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
     Ok(done.rows_affected)
 }

@@ -95,7 +95,9 @@ async fn set_stops(db: &impl ConnectionTrait, position_id: Uuid, stop_ids: &[Uui
         position_id: Set(position_id),
         stop_id: Set(*stop_id),
     });
-    position_stop::Entity::insert_many(rows).exec_without_returning(db).await?;
+    position_stop::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -115,7 +117,13 @@ pub async fn set_staffing(
         updated_at: Set(super::now()),
         ..Default::default()
     };
-    super::update_versioned(db, changes, (Column::Id, current.id), (Column::Version, current.version)).await
+    super::update_versioned(
+        db,
+        changes,
+        (Column::Id, current.id),
+        (Column::Version, current.version),
+    )
+    .await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
@@ -128,7 +136,10 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
 
 /// These rows, by id, in one query.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>, DbErr> {
-    let rows = Entity::find().filter(Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    let rows = Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(|m| (m.id, m)).collect())
 }
 
@@ -276,7 +287,11 @@ fn conditions(f: &Filter) -> Condition {
         PositionScope::All => {}
         PositionScope::Board => c = c.add(on_the_board(f.now)),
         PositionScope::BoardAndOwn(own) => {
-            c = c.add(Condition::any().add(on_the_board(f.now)).add(Column::OrganisationId.eq(own)));
+            c = c.add(
+                Condition::any()
+                    .add(on_the_board(f.now))
+                    .add(Column::OrganisationId.eq(own)),
+            );
         }
     }
     if let Some(status) = f.status {
@@ -327,7 +342,11 @@ fn on_the_board(now: DateTime<Utc>) -> Condition {
                     .to_owned(),
             ),
         )
-        .add(Condition::any().add(Column::ClosesAt.is_null()).add(Column::ClosesAt.gt(now)))
+        .add(
+            Condition::any()
+                .add(Column::ClosesAt.is_null())
+                .add(Column::ClosesAt.gt(now)),
+        )
 }
 
 /// Restricts `query` to the positions matching `terms` and returns the rank expression, or
@@ -348,7 +367,10 @@ fn search(backend: DbBackend, terms: &SearchTerms, query: &mut SelectStatement) 
         _ => {
             let fts = super::search::fts5_query(terms)?;
             let matches = Query::select()
-                .expr_as(Expr::col((Alias::new("s"), Alias::new("position_id"))), Alias::new("position_id"))
+                .expr_as(
+                    Expr::col((Alias::new("s"), Alias::new("position_id"))),
+                    Alias::new("position_id"),
+                )
                 .expr_as(Expr::cust("-bm25(positions_fts, 4.0, 1.0)"), Alias::new("score"))
                 .from(Alias::new("positions_fts"))
                 .join_as(

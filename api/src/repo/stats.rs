@@ -116,9 +116,11 @@ fn total(expr: Expr) -> Expr {
     Func::coalesce([Func::sum(expr).into(), Expr::val(0i64)]).into()
 }
 
+/// 1 for a hire, 0 otherwise. Integers (not bigints): PostgreSQL sums those as a bigint, while
+/// it sums bigints as numeric.
 fn hired(column: (application::Entity, application::Column)) -> Expr {
-    Expr::case(Expr::col(column).eq(ApplicationStatus::Hired.as_str()), 1i64)
-        .finally(0i64)
+    Expr::case(Expr::col(column).eq(ApplicationStatus::Hired.as_str()), 1i32)
+        .finally(0i32)
         .into()
 }
 

@@ -21,10 +21,10 @@ use actix_web::http::header::{self, Accept, Header};
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use chrono::{DateTime, Utc};
+use jobtour_domain::DomainError;
 use jobtour_domain::application::{ApplicationFields, ApplicationInput, ApplicationStatus, Mover, Note};
 use jobtour_domain::position::{PositionStatus, Staffing, accepts_applications};
 use jobtour_domain::tour::TourStatus;
-use jobtour_domain::DomainError;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -230,7 +230,15 @@ pub async fn create(
         None => None,
         Some(key) => {
             let fingerprint = idempotency::fingerprint(&(position_id, &body));
-            match idempotency::begin(db, "createApplication", key, fingerprint, state.settings.idempotency_ttl()).await? {
+            match idempotency::begin(
+                db,
+                "createApplication",
+                key,
+                fingerprint,
+                state.settings.idempotency_ttl(),
+            )
+            .await?
+            {
                 Begun::Fresh(claim) => Some(claim),
                 Begun::Replay(replay) => {
                     let mut answer = replay.body.clone();
@@ -269,17 +277,23 @@ async fn apply(
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;
     let status = PositionStatus::parse(&position.status).map_err(|e| ApiError::internal(e.message))?;
+    // The position of a hidden tour does not exist for the public (404); any other position
+    // that does not take applications (draft, filled, closed, past its day) says so (409).
     policy::may(
         actor,
         Action::Read,
         Object::Position {
             organisation_id: position.organisation_id,
-            public: status.is_published() && is_public(&tour),
+            public: is_public(&tour),
         },
     )?;
     let tour_status = TourStatus::parse(&tour.status).map_err(|e| ApiError::internal(e.message))?;
     let now = repo::now();
-    let stops = repo::positions::stops_of(&tx, &[position.id]).await?.remove(&position.id).unwrap_or_default();
+    accepts_applications(tour_status, status, position.closes_at, now)?;
+    let stops = repo::positions::stops_of(&tx, &[position.id])
+        .await?
+        .remove(&position.id)
+        .unwrap_or_default();
     let fields = ApplicationFields::parse(
         ApplicationInput {
             first_name: b.first_name,
@@ -292,7 +306,6 @@ async fn apply(
         },
         &stops,
     )?;
-    accepts_applications(tour_status, status, position.closes_at, now)?;
     let secret = claim.map_or_else(auth::random_bytes, Claim::secret);
     let (token, token_hash) = auth::candidate_token(secret);
     let new = repo::applications::New {
@@ -305,20 +318,28 @@ async fn apply(
         source: "web",
         now,
     };
-    let (model, _) = repo::applications::insert(&tx, new).await.map_err(|e| match violation(&e) {
-        Some(Violation::Unique) => ApiError::conflict(
-            "duplicate_application",
-            "an application with this e-mail to this position exists already: open it with its access token",
-        ),
-        _ => e.into(),
-    })?;
+    let (model, _) = repo::applications::insert(&tx, new)
+        .await
+        .map_err(|e| match violation(&e) {
+            Some(Violation::Unique) => ApiError::conflict(
+                "duplicate_application",
+                "an application with this e-mail to this position exists already: open it with its access token",
+            ),
+            _ => e.into(),
+        })?;
     let version = model.version;
     let location = format!("/api/v1/applications/{}", model.id);
     let mut body = render_one(&tx, model, Viewer::Candidate).await?;
     if let Some(claim) = claim {
         let stored = serde_json::to_value(&body).map_err(ApiError::internal)?;
         claim
-            .complete(&tx, StatusCode::CREATED, Some(location.clone()), Some(http::etag(version)), &stored)
+            .complete(
+                &tx,
+                StatusCode::CREATED,
+                Some(location.clone()),
+                Some(http::etag(version)),
+                &stored,
+            )
             .await?;
     }
     tx.commit().await?;
@@ -540,7 +561,11 @@ fn applied_position(
     tours: &HashMap<Uuid, tour::Model>,
     names: &HashMap<Uuid, String>,
 ) -> ApiResult<AppliedPosition> {
-    let tz = tour_zone(tours.get(&p.tour_id).ok_or_else(|| ApiError::internal("a position's tour is gone"))?)?;
+    let tz = tour_zone(
+        tours
+            .get(&p.tour_id)
+            .ok_or_else(|| ApiError::internal("a position's tour is gone"))?,
+    )?;
     Ok(AppliedPosition {
         id: p.id,
         title: p.title.clone(),
@@ -692,7 +717,10 @@ async fn csv_batch(
     let positions = repo::positions::find_many(db, &unique(rows.iter().map(|r| r.position_id))).await?;
     let stops = repo::stops::find_many(db, &unique(rows.iter().filter_map(|r| r.preferred_stop_id))).await?;
     for r in &rows {
-        let title = positions.get(&r.position_id).map(|p| p.title.as_str()).unwrap_or_default();
+        let title = positions
+            .get(&r.position_id)
+            .map(|p| p.title.as_str())
+            .unwrap_or_default();
         let stop = r
             .preferred_stop_id
             .and_then(|id| stops.get(&id))

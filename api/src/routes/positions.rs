@@ -274,7 +274,9 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuer
     policy::may(&actor, Action::Read, Object::Positions)?;
     let q = query.into_inner();
     let terms = match q.q.as_deref() {
-        Some(raw) => SearchTerms::parse(raw).map_err(|e| ApiError::bad_request("invalid_query", format!("q {}", e.message)))?,
+        Some(raw) => {
+            SearchTerms::parse(raw).map_err(|e| ApiError::bad_request("invalid_query", format!("q {}", e.message)))?
+        }
         None => None,
     };
     let filter = repo::positions::Filter {
@@ -298,13 +300,15 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuer
             http::page_of(rows, page.limit, |(m, _)| m.id, |r| r)
         }
         Some(terms) => {
-            let page = PageRequest::<(f64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
+            // The rank travels as its bits: a decimal float need not come back as the very
+            // same number, and the next page starts after an exact (rank, id).
+            let page = PageRequest::<(u64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
             let sort = repo::positions::Sort::Ranked {
                 terms,
-                after: page.after,
+                after: page.after.map(|(bits, id)| (f64::from_bits(bits), id)),
             };
             let rows = repo::positions::list(db, &filter, sort, page.limit + 1).await?;
-            http::page_of(rows, page.limit, |(m, rank)| (*rank, m.id), |r| r)
+            http::page_of(rows, page.limit, |(m, rank)| (rank.to_bits(), m.id), |r| r)
         }
     };
     let models: Vec<Model> = page.items.into_iter().map(|(m, _)| m).collect();
@@ -349,7 +353,9 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewPo
         title: b.title,
         description: b.description,
         contract_type: b.contract_type,
-        working_time: b.working_time.unwrap_or_else(|| WorkingTime::FullTime.as_str().to_owned()),
+        working_time: b
+            .working_time
+            .unwrap_or_else(|| WorkingTime::FullTime.as_str().to_owned()),
         city: b.city,
         postcode: b.postcode,
         sector: b.sector,
@@ -359,11 +365,13 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewPo
         stop_ids: b.stop_ids,
         closes_on: b.closes_on,
     };
+    let stops = tour_stops(&tx, &tour).await?;
     let mut f = Fields::default();
     let staffing = f.take("openings", Staffing::openings(b.openings.map_or(1, |n| n.0)));
     let status = f.take("status", initial_status(b.status.as_deref()));
-    let (staffing, status) = f.finish(|| Some((staffing?, status?)))?;
-    let written = written(&tx, &tour, input, staffing, status).await?;
+    let fields = f.absorb(PositionFields::parse(input, &stops));
+    let (staffing, status, fields) = f.finish(|| Some((staffing?, status?, fields?)))?;
+    let written = written(&tour, fields, staffing, status)?;
     let model = repo::positions::insert(&tx, organisation_id, tour.id, &written).await?;
     let version = model.version;
     let body = render_one(&tx, model).await?;
@@ -417,7 +425,10 @@ pub async fn update(
         salary_period: p.salary_period.unwrap_or(c.salary_period),
         stop_ids: match http::patch_present(p.stop_ids, "stop_ids")? {
             Some(ids) => ids,
-            None => repo::positions::stops_of(&tx, &[c.id]).await?.remove(&c.id).unwrap_or_default(),
+            None => repo::positions::stops_of(&tx, &[c.id])
+                .await?
+                .remove(&c.id)
+                .unwrap_or_default(),
         },
         closes_on: p.closes_on.unwrap_or(c.closes_on),
     };
@@ -428,10 +439,13 @@ pub async fn update(
     };
     let status_now = PositionStatus::parse(&current.status).map_err(|e| ApiError::internal(e.message))?;
     let status = match http::patch_present(p.status, "status")? {
-        Some(raw) => status_now.transition(PositionStatus::parse(&raw).map_err(|e| DomainError::field("status", e))?)?,
+        Some(raw) => {
+            status_now.transition(PositionStatus::parse(&raw).map_err(|e| DomainError::field("status", e))?)?
+        }
         None => status_now,
     };
-    let written = written(&tx, &tour, input, staffing, status.settle(staffing)).await?;
+    let fields = PositionFields::parse(input, &tour_stops(&tx, &tour).await?)?;
+    let written = written(&tour, fields, staffing, status.settle(staffing))?;
     http::check_if_match(&req, current.version)?;
     let model = repo::positions::update(&tx, current.id, current.version, &written)
         .await?
@@ -477,7 +491,10 @@ fn initial_status(raw: Option<&str>) -> Result<PositionStatus, Invalid> {
     match raw.map(PositionStatus::parse).transpose()? {
         None | Some(PositionStatus::Draft) => Ok(PositionStatus::Draft),
         Some(PositionStatus::Open) => Ok(PositionStatus::Open),
-        Some(_) => Err(Invalid::new("invalid_initial_status", "a new position is draft or open")),
+        Some(_) => Err(Invalid::new(
+            "invalid_initial_status",
+            "a new position is draft or open",
+        )),
     }
 }
 
@@ -493,16 +510,22 @@ fn stored_staffing(m: &Model) -> ApiResult<Staffing> {
     Staffing::stored(m.openings, m.filled).ok_or_else(|| ApiError::internal("stored staffing breaks the rules"))
 }
 
-/// Checks the fields against the tour (its stops, its time zone) and puts them together.
-async fn written(
-    db: &impl ConnectionTrait,
+/// The ids of the tour's stops: the only ones its positions may name.
+async fn tour_stops(db: &impl ConnectionTrait, tour: &tour::Model) -> ApiResult<Vec<Uuid>> {
+    Ok(repo::stops::all_for_tour(db, tour.id)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
+/// The position as written, its closing day's end read in the tour's time zone.
+fn written(
     tour: &tour::Model,
-    input: PositionInput,
+    fields: PositionFields,
     staffing: Staffing,
     status: PositionStatus,
 ) -> ApiResult<repo::positions::Written> {
-    let stops: Vec<Uuid> = repo::stops::all_for_tour(db, tour.id).await?.into_iter().map(|s| s.id).collect();
-    let fields = PositionFields::parse(input, &stops)?;
     let tz = tour_zone(tour)?;
     Ok(repo::positions::Written {
         closes_at: fields.closes_on.map(|day| end_of_day(day, tz)),
@@ -556,12 +579,7 @@ pub async fn readable(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Api
 }
 
 /// The position locked for a change, and its tour, after checking the caller may make it.
-async fn locked(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    action: Action,
-) -> ApiResult<(Model, tour::Model)> {
+async fn locked(db: &impl ConnectionTrait, actor: &Actor, id: Uuid, action: Action) -> ApiResult<(Model, tour::Model)> {
     let model = repo::positions::find_for_update(db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;

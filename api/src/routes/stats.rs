@@ -3,12 +3,12 @@
 //! database; a partner sees its own organisation's figures only.
 
 use crate::auth::SignedIn;
+use crate::error::ApiError;
 use crate::error::ApiResult;
 use crate::policy::{self, Action, Object};
 use crate::repo::{self, stats};
 use crate::routes::tours::is_public;
 use crate::state::AppState;
-use crate::error::ApiError;
 use actix_web::get;
 use actix_web::web::{Data, Json, Path};
 use serde::Serialize;

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod applications;
 mod auth;
 mod concurrency;
 mod contract;
@@ -13,6 +14,7 @@ mod openapi;
 mod operations;
 mod organisations;
 mod pagination;
+mod positions;
 mod storage;
 mod tours;
 mod users;
