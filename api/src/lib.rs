@@ -8,6 +8,7 @@ pub mod demo;
 pub mod edge;
 pub mod entities;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;

@@ -337,4 +337,98 @@ mod tests {
         );
         assert_eq!(decide(&a, Action::Read, Object::Users), Err(Denial::Unauthenticated));
     }
+
+    #[test]
+    fn a_candidate_opens_its_own_application_only() {
+        let own = Uuid::now_v7();
+        let org = Uuid::now_v7();
+        let candidate = Actor::Candidate { application_id: own };
+        let mine = Object::Application {
+            id: own,
+            organisation_id: org,
+        };
+        let other = Object::Application {
+            id: Uuid::now_v7(),
+            organisation_id: org,
+        };
+        assert_eq!(decide(&candidate, Action::Read, mine), Ok(()));
+        assert_eq!(decide(&candidate, Action::Withdraw, mine), Ok(()));
+        assert_eq!(decide(&candidate, Action::Update, mine), Err(Denial::Forbidden));
+        assert_eq!(decide(&candidate, Action::Read, other), Err(Denial::Hidden));
+        assert_eq!(
+            decide(&candidate, Action::Read, Object::Applications),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&candidate, Action::Read, Object::Positions), Ok(()));
+        assert_eq!(
+            decide(&candidate, Action::Create, Object::Tours),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(position_scope(&candidate), PositionScope::Board);
+    }
+
+    #[test]
+    fn partners_post_and_hire_for_their_own_organisation() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (partner, _) = staff(Role::Partner, Some(own));
+        let (organiser, _) = staff(Role::Organiser, None);
+        let position = |organisation_id, public| Object::Position {
+            organisation_id,
+            public,
+        };
+        assert_eq!(decide(&partner, Action::Create, position(own, true)), Ok(()));
+        assert_eq!(
+            decide(&partner, Action::Create, position(other, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&partner, Action::Read, position(own, false)), Ok(()));
+        assert_eq!(
+            decide(&partner, Action::Read, position(other, false)),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(
+            decide(&partner, Action::Update, position(other, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Read, position(other, false)),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(decide(&Actor::Anonymous, Action::Read, position(other, true)), Ok(()));
+        let application = |organisation_id| Object::Application {
+            id: Uuid::now_v7(),
+            organisation_id,
+        };
+        assert_eq!(decide(&partner, Action::Update, application(own)), Ok(()));
+        assert_eq!(
+            decide(&partner, Action::Update, application(other)),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(
+            decide(&partner, Action::Withdraw, application(own)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&organiser, Action::Withdraw, application(own)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&organiser, Action::Update, application(other)), Ok(()));
+        assert_eq!(position_scope(&partner), PositionScope::BoardAndOwn(own));
+        assert_eq!(position_scope(&organiser), PositionScope::All);
+        assert_eq!(position_scope(&Actor::Anonymous), PositionScope::Board);
+    }
+
+    #[test]
+    fn figures_are_for_staff() {
+        let (partner, _) = staff(Role::Partner, Some(Uuid::now_v7()));
+        let (organiser, _) = staff(Role::Organiser, None);
+        let stats = |public| Object::TourStats { public };
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Read, stats(true)),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(decide(&partner, Action::Read, stats(true)), Ok(()));
+        assert_eq!(decide(&partner, Action::Read, stats(false)), Err(Denial::Hidden));
+        assert_eq!(decide(&organiser, Action::Read, stats(false)), Ok(()));
+    }
 }

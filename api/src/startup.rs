@@ -4,6 +4,7 @@
 use crate::config::{DbSettings, ServeSettings};
 use crate::db::Db;
 use crate::edge;
+use crate::housekeeping;
 use crate::http;
 use crate::metrics::{self, Metrics};
 use crate::openapi;
@@ -25,6 +26,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    chores: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -37,7 +39,8 @@ impl Application {
         Self::with_db(db, settings)
     }
 
-    /// Binds the port and builds the server over an open database.
+    /// Binds the port and builds the server over an open database, and starts its periodic
+    /// chores (inside a Tokio runtime).
     pub fn with_db(db: Db, settings: ServeSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("JOBTOUR_BIND: cannot listen on {}: {e}", settings.bind))?;
@@ -78,7 +81,13 @@ impl Application {
             server = server.workers(settings.workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Self { port, server, db })
+        let chores = housekeeping::spawn(db.clone());
+        Ok(Self {
+            port,
+            server,
+            db,
+            chores,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -91,7 +100,9 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM; in-flight requests get the shutdown timeout to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let stopped = self.server.await;
+        self.chores.abort();
+        stopped
     }
 }
 
@@ -111,7 +122,7 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
-            header::HeaderName::from_static("idempotency-key"),
+            crate::idempotency::HEADER,
             telemetry::X_REQUEST_ID,
         ])
         .expose_headers([
@@ -119,6 +130,7 @@ fn cors(origins: &[String]) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             telemetry::X_REQUEST_ID,
+            crate::idempotency::REPLAYED,
         ])
         .max_age(3600)
         .block_on_origin_mismatch(false)

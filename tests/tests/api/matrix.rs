@@ -13,6 +13,8 @@ enum Who {
     Organiser,
     /// A partner of organisation A.
     Partner,
+    /// The candidate who made application `own_application`.
+    Candidate,
 }
 
 /// The objects the matrix acts on: organisation A (the partner's own) and B (another), a
@@ -28,6 +30,15 @@ struct World {
     public_tour: String,
     draft_stop: String,
     public_stop: String,
+    /// Positions of A and B on the public tour: one open each, one draft each.
+    own_position: String,
+    own_draft_position: String,
+    other_position: String,
+    other_draft_position: String,
+    /// Applications to A's and B's open positions, and the token of A's.
+    own_application: String,
+    other_application: String,
+    candidate_token: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -65,7 +76,37 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     expect_json(res, StatusCode::OK).await;
+    for org in [&a, &b] {
+        crate::positions::join(app, &id(&public), org).await;
+    }
+    let position = |org: &str, status: &str| {
+        let body = json!({ "tour_id": id(&public), "organisation_id": org, "title": "Conseiller", "contract_type": "cdi",
+                           "city": "Metz", "status": status });
+        async move {
+            id(&expect_json(
+                app.post("/api/v1/positions", Some(&app.organiser), &body).await,
+                StatusCode::CREATED,
+            )
+            .await)
+        }
+    };
+    let (own_position, own_draft_position) = (position(&a, "open").await, position(&a, "draft").await);
+    let (other_position, other_draft_position) = (position(&b, "open").await, position(&b, "draft").await);
+    let own = crate::applications::apply_with(
+        app,
+        &own_position,
+        &crate::applications::application_body("own@matrix.example"),
+    )
+    .await;
+    let other_application = crate::applications::apply(app, &other_position, "other@matrix.example").await;
     World {
+        own_position,
+        own_draft_position,
+        other_position,
+        other_draft_position,
+        own_application: id(&own),
+        other_application,
+        candidate_token: own["access_token"].as_str().unwrap().to_owned(),
         own_org: a,
         other_org: b,
         colleague: id(&colleague),
@@ -94,6 +135,13 @@ async fn authorisation_matrix(app: TestApp) {
         "2027-10-20T17:00:00+02:00",
     );
     let notes = json!({ "notes": "x" });
+    let position_body =
+        json!({ "tour_id": w.public_tour, "title": "Technicien", "contract_type": "cdd", "city": "Nancy" });
+    let mut other_position_body = position_body.clone();
+    other_position_body["organisation_id"] = json!(w.other_org);
+    let openings = json!({ "openings": 3 });
+    let screening = json!({ "status": "screening" });
+    let apply_body = |n: &str| crate::applications::application_body(&format!("{n}@apply.matrix.example"));
     let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
     let (ok, created, gone, unauth, forbidden, hidden) = (
         StatusCode::OK,
@@ -190,11 +238,70 @@ async fn authorisation_matrix(app: TestApp) {
         (Anonymous, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, unauth),
         (Partner, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, forbidden),
         (Partner, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.draft_tour, w.own_org), None, hidden),
-        (Organiser, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, created),
+        // (A takes part already: the world posts its positions there.)
+        (Organiser, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, ok),
+        (Organiser, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.draft_tour, w.own_org), None, created),
         (Partner, delete.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, forbidden),
         (Anonymous, delete.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, unauth),
+        // positions: the board is public; employers post and edit their own; drafts are theirs alone
+        (Anonymous, get.clone(), "/api/v1/positions".into(), None, ok),
+        (Candidate, get.clone(), "/api/v1/positions".into(), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/positions/{}", w.other_position), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/positions/{}", w.own_draft_position), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/positions/{}", w.own_draft_position), None, ok),
+        (Partner, get.clone(), format!("/api/v1/positions/{}", w.other_draft_position), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/positions/{}", w.other_draft_position), None, ok),
+        (Anonymous, post.clone(), "/api/v1/positions".into(), Some(position_body.clone()), unauth),
+        (Candidate, post.clone(), "/api/v1/positions".into(), Some(position_body.clone()), forbidden),
+        (Partner, post.clone(), "/api/v1/positions".into(), Some(position_body.clone()), created),
+        (Partner, post.clone(), "/api/v1/positions".into(), Some(other_position_body.clone()), forbidden),
+        (Organiser, post.clone(), "/api/v1/positions".into(), Some(other_position_body.clone()), created),
+        (Anonymous, patch.clone(), format!("/api/v1/positions/{}", w.own_position), Some(openings.clone()), unauth),
+        (Candidate, patch.clone(), format!("/api/v1/positions/{}", w.own_position), Some(openings.clone()), forbidden),
+        (Partner, patch.clone(), format!("/api/v1/positions/{}", w.own_position), Some(openings.clone()), ok),
+        (Partner, patch.clone(), format!("/api/v1/positions/{}", w.own_draft_position), Some(openings.clone()), ok),
+        (Partner, patch.clone(), format!("/api/v1/positions/{}", w.other_position), Some(openings.clone()), forbidden),
+        (Partner, patch.clone(), format!("/api/v1/positions/{}", w.other_draft_position), Some(openings.clone()), hidden),
+        (Organiser, patch.clone(), format!("/api/v1/positions/{}", w.other_position), Some(openings.clone()), ok),
+        (Anonymous, delete.clone(), format!("/api/v1/positions/{}", w.own_draft_position), None, unauth),
+        (Partner, delete.clone(), format!("/api/v1/positions/{}", w.other_position), None, forbidden),
+        (Partner, delete.clone(), format!("/api/v1/positions/{}", w.other_draft_position), None, hidden),
+        (Partner, delete.clone(), format!("/api/v1/positions/{}", w.own_draft_position), None, gone),
+        (Organiser, delete.clone(), format!("/api/v1/positions/{}", w.other_draft_position), None, gone),
+        // applications: anyone applies; the candidate opens its own; employers their own; organisers all
+        (Anonymous, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("anon")), created),
+        (Candidate, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("cand")), created),
+        (Partner, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("partner")), created),
+        (Anonymous, get.clone(), "/api/v1/applications".into(), None, unauth),
+        (Candidate, get.clone(), "/api/v1/applications".into(), None, forbidden),
+        (Partner, get.clone(), "/api/v1/applications".into(), None, ok),
+        (Organiser, get.clone(), "/api/v1/applications".into(), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/applications/{}", w.own_application), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/applications/{}", w.own_application), None, ok),
+        (Candidate, get.clone(), format!("/api/v1/applications/{}", w.other_application), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/applications/{}", w.own_application), None, ok),
+        (Partner, get.clone(), format!("/api/v1/applications/{}", w.other_application), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/applications/{}", w.other_application), None, ok),
+        (Anonymous, patch.clone(), format!("/api/v1/applications/{}", w.own_application), Some(screening.clone()), unauth),
+        (Candidate, patch.clone(), format!("/api/v1/applications/{}", w.own_application), Some(screening.clone()), forbidden),
+        (Partner, patch.clone(), format!("/api/v1/applications/{}", w.other_application), Some(screening.clone()), hidden),
+        (Partner, patch.clone(), format!("/api/v1/applications/{}", w.own_application), Some(screening.clone()), ok),
+        (Organiser, patch.clone(), format!("/api/v1/applications/{}", w.other_application), Some(screening.clone()), ok),
+        (Anonymous, post.clone(), format!("/api/v1/applications/{}/withdraw", w.own_application), None, unauth),
+        (Partner, post.clone(), format!("/api/v1/applications/{}/withdraw", w.own_application), None, forbidden),
+        (Partner, post.clone(), format!("/api/v1/applications/{}/withdraw", w.other_application), None, hidden),
+        (Organiser, post.clone(), format!("/api/v1/applications/{}/withdraw", w.own_application), None, forbidden),
+        (Candidate, post.clone(), format!("/api/v1/applications/{}/withdraw", w.other_application), None, hidden),
+        (Candidate, post.clone(), format!("/api/v1/applications/{}/withdraw", w.own_application), None, ok),
+        // campaign figures: staff only; a partner for published tours
+        (Anonymous, get.clone(), format!("/api/v1/tours/{}/stats", w.public_tour), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/tours/{}/stats", w.public_tour), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/tours/{}/stats", w.public_tour), None, ok),
+        (Partner, get.clone(), format!("/api/v1/tours/{}/stats", w.draft_tour), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/tours/{}/stats", w.draft_tour), None, ok),
         // the caller
         (Anonymous, get.clone(), "/api/v1/me".into(), None, unauth),
+        (Candidate, get.clone(), "/api/v1/me".into(), None, forbidden),
         (Partner, get.clone(), "/api/v1/me".into(), None, ok),
         (Anonymous, post.clone(), "/api/v1/auth/logout".into(), Some(json!({})), unauth),
     ];
@@ -205,6 +312,7 @@ async fn authorisation_matrix(app: TestApp) {
             Anonymous => None,
             Organiser => Some(app.organiser.as_str()),
             Partner => Some(w.partner_token.as_str()),
+            Candidate => Some(w.candidate_token.as_str()),
         };
         let mut req = app.request(method.clone(), &path, token);
         if let Some(body) = &body {
