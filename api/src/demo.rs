@@ -8,9 +8,11 @@ use crate::entities::{organisation, stop, tour};
 use crate::error::{ApiError, ApiResult};
 use crate::repo;
 use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use jobtour_domain::application::{ApplicationFields, ApplicationInput, ApplicationStatus};
 use jobtour_domain::organisation::{OrganisationFields, OrganisationInput};
+use jobtour_domain::position::{PositionFields, PositionInput, PositionStatus, Staffing};
 use jobtour_domain::text::Password;
-use jobtour_domain::tour::{StopFields, StopInput, TourFields, TourInput, TourStatus};
+use jobtour_domain::tour::{StopFields, StopInput, TourFields, TourInput, TourStatus, end_of_day};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -130,10 +132,11 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
         .map(|(o, _)| o.id)
         .ok_or_else(|| ApiError::internal("no organiser"))?;
 
-    if repo::users::find_by_email(&tx, ORGANISER_EMAIL).await?.is_some() {
+    let organiser_id = if let Some(user) = repo::users::find_by_email(&tx, ORGANISER_EMAIL).await? {
         report.found.push(format!("user {ORGANISER_EMAIL}"));
+        user.id
     } else {
-        repo::users::insert(
+        let user = repo::users::insert(
             &tx,
             repo::users::NewUser {
                 email: ORGANISER_EMAIL.to_owned(),
@@ -144,7 +147,8 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
         )
         .await?;
         report.created.push(format!("user {ORGANISER_EMAIL}"));
-    }
+        user.id
+    };
 
     let starts_on = demo_start(Utc::now().date_naive());
     let tour = match tour::Entity::find()
@@ -185,6 +189,12 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
             report.created.push(format!("partner {} ({role})", org.name));
         }
     }
+    let employers: Vec<&organisation::Model> = organisations
+        .iter()
+        .filter(|(_, role)| *role == "employer")
+        .map(|(org, _)| org)
+        .collect();
+    load_positions(&tx, &tour, &employers, organiser_id, &mut report).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -227,9 +237,360 @@ async fn load_stops(tx: &impl ConnectionTrait, tour: &tour::Model, report: &mut 
     Ok(())
 }
 
+/// A demo position: (title, contract type, working time, openings, sector).
+type DemoPosition = (&'static str, &'static str, &'static str, i64, &'static str);
+
+/// The positions of the campaign, for each demo employer in turn: 500 openings in customer
+/// care, mostly permanent.
+const POSITIONS: &[&[DemoPosition]] = &[
+    &[
+        ("Conseiller clientèle bancaire (H/F)", "cdi", "full_time", 40, "banking"),
+        (
+            "Téléconseiller banque à distance (H/F)",
+            "cdi",
+            "full_time",
+            25,
+            "banking",
+        ),
+        ("Chargé d'accueil téléphonique (H/F)", "cdd", "full_time", 20, "banking"),
+        ("Conseiller commercial crédit (H/F)", "cdi", "full_time", 15, "banking"),
+        (
+            "Chargé de recouvrement amiable (H/F)",
+            "cdi",
+            "full_time",
+            10,
+            "banking",
+        ),
+        (
+            "Conseiller clientèle à temps partiel (H/F)",
+            "cdi",
+            "part_time",
+            5,
+            "banking",
+        ),
+        (
+            "Superviseur d'équipe relation client (H/F)",
+            "cdi",
+            "full_time",
+            5,
+            "banking",
+        ),
+        (
+            "Alternant conseiller bancaire (H/F)",
+            "apprenticeship",
+            "full_time",
+            3,
+            "banking",
+        ),
+        ("Responsable de plateau (H/F)", "cdi", "full_time", 2, "banking"),
+    ],
+    &[
+        (
+            "Conseiller relation client assurance (H/F)",
+            "cdi",
+            "full_time",
+            40,
+            "insurance",
+        ),
+        ("Gestionnaire sinistres auto (H/F)", "cdi", "full_time", 25, "insurance"),
+        ("Chargé d'assistance 24 h/24 (H/F)", "cdi", "full_time", 20, "insurance"),
+        (
+            "Conseiller commercial en assurance (H/F)",
+            "cdd",
+            "full_time",
+            15,
+            "insurance",
+        ),
+        (
+            "Téléconseiller santé prévoyance (H/F)",
+            "cdi",
+            "part_time",
+            10,
+            "insurance",
+        ),
+        ("Gestionnaire de contrats (H/F)", "cdi", "full_time", 5, "insurance"),
+        ("Superviseur d'équipe (H/F)", "cdi", "full_time", 5, "insurance"),
+        (
+            "Stagiaire qualité relation client (H/F)",
+            "internship",
+            "full_time",
+            3,
+            "insurance",
+        ),
+        (
+            "Manager de centre de contacts (H/F)",
+            "cdi",
+            "full_time",
+            2,
+            "insurance",
+        ),
+    ],
+    &[
+        ("Conseiller clientèle télécom (H/F)", "cdi", "full_time", 40, "telecoms"),
+        (
+            "Conseiller vente fibre et mobile (H/F)",
+            "cdi",
+            "full_time",
+            25,
+            "telecoms",
+        ),
+        ("Technicien support hotline (H/F)", "cdi", "full_time", 20, "telecoms"),
+        ("Conseiller fidélisation (H/F)", "interim", "full_time", 15, "telecoms"),
+        (
+            "Conseiller SAV à temps partiel (H/F)",
+            "cdi",
+            "part_time",
+            10,
+            "telecoms",
+        ),
+        ("Chat conseiller (H/F)", "cdi", "full_time", 5, "telecoms"),
+        (
+            "Superviseur d'équipe télévente (H/F)",
+            "cdi",
+            "full_time",
+            5,
+            "telecoms",
+        ),
+        (
+            "Alternant technicien réseau (H/F)",
+            "apprenticeship",
+            "full_time",
+            3,
+            "telecoms",
+        ),
+        ("Formateur relation client (H/F)", "cdi", "full_time", 2, "telecoms"),
+    ],
+    &[
+        ("Technicien support logiciel (H/F)", "cdi", "full_time", 40, "software"),
+        (
+            "Conseiller support utilisateurs (H/F)",
+            "cdi",
+            "full_time",
+            25,
+            "software",
+        ),
+        ("Technicien helpdesk niveau 1 (H/F)", "cdd", "full_time", 20, "software"),
+        ("Technicien support niveau 2 (H/F)", "cdi", "full_time", 15, "software"),
+        (
+            "Conseiller clientèle e-commerce (H/F)",
+            "interim",
+            "full_time",
+            10,
+            "software",
+        ),
+        ("Chargé de déploiement client (H/F)", "cdi", "full_time", 5, "software"),
+        ("Superviseur support (H/F)", "cdi", "full_time", 5, "software"),
+        (
+            "Stagiaire support technique (H/F)",
+            "internship",
+            "full_time",
+            3,
+            "software",
+        ),
+        ("Responsable service client (H/F)", "cdi", "full_time", 2, "software"),
+    ],
+];
+
+const FIRST_NAMES: &[&str] = &[
+    "Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Emma", "Julie", "Lucie", "Amandine", "Thomas", "Lucas",
+    "Hugo", "Maxime", "Nicolas", "Julien", "Karim", "Mehdi", "Antoine", "Kevin",
+];
+const LAST_NAMES: &[&str] = &[
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent", "Simon",
+    "Michel", "Lefèvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
+];
+
+/// Demo applications: this many, spread over the positions and the stops.
+const APPLICATIONS: usize = 300;
+
+/// Where the i-th demo application got to: half are new, the rest spread along the pipeline.
+fn demo_fate(i: usize) -> &'static [ApplicationStatus] {
+    use ApplicationStatus::*;
+    match i % 20 {
+        0..=9 => &[],
+        10..=13 => &[Screening],
+        14 | 15 => &[Screening, Interview],
+        16 => &[Screening, Interview, Offered],
+        17 => &[Screening, Interview, Offered, Hired],
+        18 => &[Rejected],
+        _ => &[Withdrawn],
+    }
+}
+
+/// The employers' positions at every stop, and applications to them (idempotent: a position
+/// is known by its employer and title, an application by its position and e-mail).
+async fn load_positions(
+    tx: &impl ConnectionTrait,
+    tour: &tour::Model,
+    employers: &[&organisation::Model],
+    organiser_id: Uuid,
+    report: &mut Report,
+) -> ApiResult<()> {
+    let tz = crate::routes::stops::tour_zone(tour)?;
+    let stops: Vec<stop::Model> = repo::stops::all_for_tour(tx, tour.id).await?;
+    let stop_ids: Vec<Uuid> = stops.iter().map(|s| s.id).collect();
+    let mut positions = Vec::new();
+    let (mut created, mut openings) = (0, 0);
+    for (org, list) in employers.iter().zip(POSITIONS) {
+        for (n, (title, contract, time, count, sector)) in list.iter().enumerate() {
+            if let Some(p) = repo::positions::find_by_title(tx, tour.id, org.id, title).await? {
+                positions.push(p);
+                continue;
+            }
+            // Each position meets candidates at three stops of five, in turn.
+            let at: Vec<Uuid> = (0..3).map(|k| stop_ids[(n + k) % stop_ids.len()]).collect();
+            let fields = PositionFields::parse(
+                PositionInput {
+                    title: (*title).to_owned(),
+                    description: Some(format!(
+                        "{} recrute pour son centre de relation client en Lorraine. Formation assurée,                          débutants acceptés ; rencontre sur le bus de l'emploi.",
+                        org.name
+                    )),
+                    contract_type: (*contract).to_owned(),
+                    working_time: (*time).to_owned(),
+                    city: org.city.clone().unwrap_or_else(|| "Metz".to_owned()),
+                    sector: Some((*sector).to_owned()),
+                    salary_min: Some(1_850 + 50 * n as i64),
+                    salary_max: Some(2_300 + 100 * n as i64),
+                    salary_period: Some("month".to_owned()),
+                    stop_ids: at,
+                    closes_on: Some(tour.ends_on),
+                    ..Default::default()
+                },
+                &stop_ids,
+            )?;
+            let written = repo::positions::Written {
+                closes_at: fields.closes_on.map(|d| end_of_day(d, tz)),
+                fields,
+                staffing: Staffing::openings(*count).map_err(|e| ApiError::internal(e.message))?,
+                status: PositionStatus::Open,
+            };
+            positions.push(repo::positions::insert(tx, org.id, tour.id, &written).await?);
+            created += 1;
+            openings += count;
+        }
+    }
+    if created > 0 {
+        report
+            .created
+            .push(format!("{created} positions ({openings} openings)"));
+    } else {
+        report.found.push(format!("{} positions", positions.len()));
+    }
+    let stops_of = repo::positions::stops_of(tx, &positions.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let mut made = 0;
+    for i in 0..APPLICATIONS {
+        let position = &positions[(i * 7) % positions.len()];
+        let (first, last) = (
+            FIRST_NAMES[i % FIRST_NAMES.len()],
+            LAST_NAMES[(i / FIRST_NAMES.len()) % LAST_NAMES.len()],
+        );
+        let email = format!("{}.{}.{i}@demo.jobtour.example", ascii(first), ascii(last));
+        if repo::applications::exists(tx, position.id, &email).await? {
+            continue;
+        }
+        let at = stops_of.get(&position.id).cloned().unwrap_or_default();
+        let fields = ApplicationFields::parse(
+            ApplicationInput {
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                email,
+                phone: Some(format!(
+                    "06 {:02} {:02} {:02} {:02}",
+                    i % 97,
+                    (i * 3) % 97,
+                    (i * 7) % 97,
+                    (i * 11) % 97
+                )),
+                message: Some("Disponible rapidement, je serai présent(e) au passage du bus.".to_owned()),
+                preferred_stop_id: at.get(i % at.len().max(1)).copied(),
+                consent: true,
+            },
+            &at,
+        )?;
+        let (_, token_hash) = auth::candidate_token(auth::random_bytes());
+        let (mut application, _) = repo::applications::insert(
+            tx,
+            repo::applications::New {
+                position_id: position.id,
+                tour_id: tour.id,
+                organisation_id: position.organisation_id,
+                fields: &fields,
+                token_hash,
+                privacy_notice_version: "2026-11",
+                source: "web",
+                now: repo::now(),
+            },
+        )
+        .await?;
+        for to in demo_fate(i) {
+            if *to == ApplicationStatus::Hired && !demo_hire(tx, position.id).await? {
+                break;
+            }
+            let from = ApplicationStatus::parse(&application.status).map_err(|e| ApiError::internal(e.message))?;
+            let by = if *to == ApplicationStatus::Withdrawn {
+                repo::applications::By::Candidate
+            } else {
+                repo::applications::By::Staff(organiser_id)
+            };
+            application = repo::applications::set_status(tx, &application, *to)
+                .await?
+                .ok_or_else(|| ApiError::internal("a demo application changed while loading"))?;
+            repo::applications::add_event(tx, application.id, Some(from), *to, by, None).await?;
+        }
+        made += 1;
+    }
+    if made > 0 {
+        report.created.push(format!("{made} applications"));
+    } else {
+        report.found.push(format!("{APPLICATIONS} applications"));
+    }
+    Ok(())
+}
+
+/// One more hire for the position if it has an opening left; whether it had.
+async fn demo_hire(tx: &impl ConnectionTrait, position_id: Uuid) -> ApiResult<bool> {
+    let Some(p) = repo::positions::find(tx, position_id).await? else {
+        return Ok(false);
+    };
+    let Some(staffing) = Staffing::stored(p.openings, p.filled).and_then(|s| s.hire().ok()) else {
+        return Ok(false);
+    };
+    let status = PositionStatus::parse(&p.status)
+        .map_err(|e| ApiError::internal(e.message))?
+        .settle(staffing);
+    Ok(repo::positions::set_staffing(tx, &p, staffing, status).await?)
+}
+
+/// A name as an e-mail's local part: lower case, accents dropped.
+fn ascii(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' => 'o',
+            'ù' | 'û' => 'u',
+            'ç' => 'c',
+            other => other,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_offers_about_500_openings_mostly_permanent() {
+        let all: Vec<_> = POSITIONS.iter().flat_map(|l| l.iter()).collect();
+        let openings: i64 = all.iter().map(|p| p.3).sum();
+        assert_eq!(openings, 500);
+        let cdi: i64 = all.iter().filter(|p| p.1 == "cdi").map(|p| p.3).sum();
+        assert!(cdi * 2 > openings, "mostly CDI: {cdi}");
+        assert_eq!(ascii("Lefèvre"), "lefevre");
+    }
 
     #[test]
     fn the_demo_starts_on_the_next_19_october() {

@@ -96,6 +96,16 @@ pub async fn id_for_token(db: &impl ConnectionTrait, token_hash: &str) -> Result
         .await
 }
 
+/// Whether the position has an application with this (lower-cased) e-mail.
+pub async fn exists(db: &impl ConnectionTrait, position_id: Uuid, email: &str) -> Result<bool, DbErr> {
+    Ok(Entity::find()
+        .filter(Column::PositionId.eq(position_id))
+        .filter(Column::Email.eq(email))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
     Entity::find_by_id(id).one(db).await
 }

@@ -143,6 +143,21 @@ pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMa
     Ok(rows.into_iter().map(|m| (m.id, m)).collect())
 }
 
+/// The tour's position of this employer with this title, if any.
+pub async fn find_by_title(
+    db: &impl ConnectionTrait,
+    tour_id: Uuid,
+    organisation_id: Uuid,
+    title: &str,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::TourId.eq(tour_id))
+        .filter(Column::OrganisationId.eq(organisation_id))
+        .filter(Column::Title.eq(title))
+        .one(db)
+        .await
+}
+
 /// Reads and locks the position until the transaction ends: hires and edits of one position
 /// take their turn (`FOR UPDATE` on PostgreSQL; SQLite's write transaction is the lock).
 pub async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {

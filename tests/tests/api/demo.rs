@@ -26,7 +26,30 @@ async fn snapshot(app: &TestApp) -> Value {
         StatusCode::OK,
     )
     .await;
-    serde_json::json!({ "tours": tours, "stops": stops, "partners": partners, "organisations": orgs, "users": users })
+    let positions = all(app, "/api/v1/positions?limit=200").await;
+    let applications = all(app, "/api/v1/applications?limit=200").await;
+    let stats = expect_json(
+        app.get(&format!("/api/v1/tours/{tour_id}/stats"), Some(&app.organiser))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    serde_json::json!({ "tours": tours, "stops": stops, "partners": partners, "organisations": orgs, "users": users,
+                        "positions": positions, "applications": applications, "stats": stats })
+}
+
+/// Every item of a list, as the organiser sees it.
+async fn all(app: &TestApp, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut url = path.to_owned();
+    loop {
+        let page = expect_json(app.get(&url, Some(&app.organiser)).await, StatusCode::OK).await;
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{path}&cursor={c}"),
+            None => return items,
+        }
+    }
 }
 
 async fn the_demo_loads_once_and_twice_changes_nothing(app: TestApp) {
@@ -43,6 +66,47 @@ async fn the_demo_loads_once_and_twice_changes_nothing(app: TestApp) {
         .collect();
     assert_eq!(cities, ["Metz", "Nancy", "Toul", "Épinal", "Thionville"]);
     assert_eq!(first["partners"]["items"].as_array().unwrap().len(), 8);
+    // About 500 openings across the employers, mostly permanent, in French; a few hundred
+    // applications over the stops, some of them hired.
+    let positions = first["positions"].as_array().unwrap();
+    let openings: i64 = positions.iter().map(|p| p["openings"].as_i64().unwrap()).sum();
+    assert_eq!(openings, 500);
+    let cdi: i64 = positions
+        .iter()
+        .filter(|p| p["contract_type"] == "cdi")
+        .map(|p| p["openings"].as_i64().unwrap())
+        .sum();
+    assert!(cdi * 2 > openings);
+    assert!(
+        positions
+            .iter()
+            .any(|p| p["title"] == "Conseiller clientèle bancaire (H/F)")
+    );
+    let employers: std::collections::HashSet<&str> =
+        positions.iter().map(|p| p["employer_name"].as_str().unwrap()).collect();
+    assert_eq!(employers.len(), 4);
+    let applications = first["applications"].as_array().unwrap();
+    assert_eq!(applications.len(), 300);
+    let stats = &first["stats"];
+    assert_eq!(
+        (stats["openings"].as_i64(), stats["positions_target"].as_i64()),
+        (Some(500), Some(500))
+    );
+    assert_eq!(stats["applications"], 300);
+    let hires = applications.iter().filter(|a| a["status"] == "hired").count() as i64;
+    assert!(hires > 0);
+    assert_eq!(stats["hires"], hires);
+    let filled: i64 = positions.iter().map(|p| p["filled"].as_i64().unwrap()).sum();
+    assert_eq!(filled, hires, "every hire is counted on its position");
+    assert!(
+        stats["by_stop"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["applications"].as_i64().unwrap() > 0)
+    );
+    let searched = expect_json(app.get("/api/v1/positions?q=conseiller", None).await, StatusCode::OK).await;
+    assert!(!searched["items"].as_array().unwrap().is_empty());
     let again = jobtour_api::demo::load(&app.db).await.unwrap();
     assert!(again.created.is_empty(), "{:?}", again.created);
     assert_eq!(snapshot(&app).await, first);
