@@ -94,6 +94,29 @@ fn query_error(err: QueryPayloadError) -> ApiError {
     }
 }
 
+/// A JSON body that may be left out: no body at all is `None`; a body is read exactly as
+/// `Json<T>` reads one (unknown fields, bad JSON, wrong content type: the same problems).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> actix_web::FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let headers = req.headers();
+        let empty = match headers.get(header::CONTENT_LENGTH) {
+            Some(length) => length.as_bytes() == b"0",
+            None => !headers.contains_key(header::TRANSFER_ENCODING),
+        };
+        if empty {
+            return Box::pin(futures_util::future::ready(Ok(Self(None))));
+        }
+        let body = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(body.await?.into_inner()))) })
+    }
+}
+
 /// Default and largest page size.
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -175,9 +198,10 @@ pub fn check_if_match(req: &HttpRequest, version: i32) -> ApiResult<()> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(());
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::bad_request("invalid_header", "If-Match is not valid"))?;
+    // A value that is not visible ASCII holds no entity tag of ours: it matches nothing.
+    let Ok(value) = value.to_str() else {
+        return Err(ApiError::precondition_failed());
+    };
     let current = etag(version);
     let matches = value.split(',').map(str::trim).any(|tag| tag == "*" || tag == current);
     if matches {

@@ -6,9 +6,9 @@ use actix_web::App;
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayItems, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Object, OpenApi, Ref};
+use utoipa::openapi::{ContentBuilder, Object, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _};
 use utoipa_actix_web::{AppExt, scope};
 
@@ -78,7 +78,7 @@ where
         .service(scope::scope("/api/v1").configure(routes::api))
         .configure(routes::ops)
         .split_for_parts();
-    (app, with_problem_responses(doc))
+    (app, forbid_nul(with_problem_responses(doc)))
 }
 
 /// The document alone, as served.
@@ -96,6 +96,18 @@ pub fn string_enum(values: &[&str]) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// Like [`string_enum`], or `null`.
+pub fn string_enum_or_null(values: &[&str]) -> Object {
+    let values = values
+        .iter()
+        .map(|v| serde_json::Value::from(*v))
+        .chain([serde_json::Value::Null]);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
         .build()
 }
 
@@ -250,6 +262,67 @@ fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
         }
     }
     doc
+}
+
+/// What the edge refuses in every string (`crate::edge`), said by the document: a string
+/// schema with no pattern of its own (the free-text ones have theirs) gets one that excludes
+/// NUL, so that clients and schemathesis know before sending.
+fn forbid_nul(mut doc: OpenApi) -> OpenApi {
+    if let Some(components) = doc.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            no_nul(schema);
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations(item) {
+            for schema in op.parameters.iter_mut().flatten().filter_map(|p| p.schema.as_mut()) {
+                no_nul(schema);
+            }
+            for content in op.request_body.iter_mut().flat_map(|b| b.content.values_mut()) {
+                if let Some(schema) = content.schema.as_mut() {
+                    no_nul(schema);
+                }
+            }
+        }
+    }
+    doc
+}
+
+/// A JSON Schema pattern that any text without NUL matches.
+pub const NO_NUL: &str = r"^[^\u0000]*$";
+
+fn no_nul(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else {
+        return;
+    };
+    match schema {
+        Schema::Object(o) => {
+            let string = match &o.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            let typed = matches!(
+                o.format,
+                Some(SchemaFormat::KnownFormat(
+                    KnownFormat::Uuid | KnownFormat::Date | KnownFormat::DateTime
+                ))
+            );
+            if string && !typed && o.pattern.is_none() && o.enum_values.is_none() {
+                o.pattern = Some(NO_NUL.to_owned());
+            }
+            o.properties.values_mut().for_each(no_nul);
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                no_nul(items);
+            }
+        }
+        Schema::OneOf(x) => x.items.iter_mut().for_each(no_nul),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(no_nul),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(no_nul),
+        _ => {}
+    }
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {

@@ -35,6 +35,10 @@ fn status_schema() -> utoipa::openapi::Object {
     string_enum(&ApplicationStatus::ALL.map(ApplicationStatus::as_str))
 }
 
+fn status_or_null_schema() -> utoipa::openapi::Object {
+    crate::openapi::string_enum_or_null(&ApplicationStatus::ALL.map(ApplicationStatus::as_str))
+}
+
 fn consent_schema() -> utoipa::openapi::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::Boolean)
@@ -62,7 +66,7 @@ pub struct AppliedPosition {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusChange {
     /// `null` when the application was made.
-    #[schema(schema_with = status_schema)]
+    #[schema(schema_with = status_or_null_schema)]
     pub from: Option<String>,
     #[schema(schema_with = status_schema)]
     pub to: String,
@@ -208,7 +212,8 @@ impl Viewer {
 /// connection at a bus stop) gets the same answer, token included, and applies only once.
 #[utoipa::path(tag = "applications", operation_id = "createApplication",
     params(("id" = Uuid, Path, description = "The position"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A key of your own (a UUID) that makes retries safe for 24 h")),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$",
+            description = "A key of your own (a UUID) that makes retries safe for 24 h: visible ASCII, 1 to 255 characters")),
     request_body = NewApplication, responses(
     (status = 201, description = "Applied: the answer holds the access token, shown once", body = Application,
         headers(("Location" = String), ("ETag" = String), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replayed answer"))),

@@ -349,8 +349,9 @@ impl TourPartner {
 #[serde(deny_unknown_fields)]
 pub struct PartnerBody {
     /// Default `employer` when the organisation joins; left as it is when omitted later.
+    #[serde(default, deserialize_with = "http::nullable")]
     #[schema(schema_with = role_schema, required = false)]
-    pub role: Option<String>,
+    pub role: Option<Option<String>>,
 }
 
 /// Paging for the partner list.
@@ -366,7 +367,7 @@ pub struct PartnerQuery {
 /// Adds an organisation to the tour, or changes its role (organisers only). Idempotent:
 /// 201 the first time, 200 after.
 #[utoipa::path(operation_id = "putTourPartner", tag = "tours", params(("id" = Uuid, Path), ("organisation_id" = Uuid, Path)),
-    request_body(content = PartnerBody, description = "Optional"), security(("bearer" = [])), responses(
+    request_body(content = Option<PartnerBody>, description = "Optional"), security(("bearer" = [])), responses(
     (status = 201, description = "The organisation joined the tour", body = TourPartner),
     (status = 200, description = "It was already taking part", body = TourPartner),
 ))]
@@ -375,10 +376,10 @@ pub async fn put_partner(
     signed_in: SignedIn,
     state: Data<AppState>,
     path: Path<(Uuid, Uuid)>,
-    body: Option<Json<PartnerBody>>,
+    body: http::OptionalJson<PartnerBody>,
 ) -> ApiResult<HttpResponse> {
     let (tour_id, organisation_id) = path.into_inner();
-    let role = body.map(|b| b.into_inner().role).unwrap_or_default();
+    let role = http::patch_present(body.0.and_then(|b| b.role), "role")?;
     if let Some(role) = &role {
         PartnerRole::parse(role).map_err(|e| DomainError::field("role", e))?;
     }

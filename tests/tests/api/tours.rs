@@ -396,6 +396,35 @@ async fn partners_join_idempotently(app: TestApp) {
         .await
         .unwrap();
     expect_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    // The body may be left out, but one that is sent is read strictly.
+    for (body, status, code) in [
+        (
+            json!({ "role": null }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            json!({ "role": "host", "extra": 1 }),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+        ),
+    ] {
+        let res = app
+            .request(Method::PUT, &path, Some(&app.organiser))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(res, status, code).await;
+    }
+    let res = app
+        .request(Method::PUT, &path, Some(&app.organiser))
+        .header("content-type", "application/json")
+        .body("{\"role\": ")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
     let list = expect_json(
         app.get(&format!("/api/v1/tours/{}/partners", id(&t)), Some(&app.organiser))
             .await,
