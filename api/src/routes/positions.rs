@@ -179,6 +179,7 @@ pub struct NewPosition {
 /// `filled` comes and goes with hires and openings, never by hand.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "openings": 15, "status": "open", "closes_on": null }))]
 pub struct PositionPatch {
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(schema_with = text::name, required = false)]

@@ -15,6 +15,7 @@ both!(
     the_position_workflow_and_its_refusals,
     invalid_positions_get_per_field_errors,
     a_position_with_applications_cannot_be_deleted,
+    the_closing_day_ends_at_midnight_in_the_tour_zone,
 );
 
 /// A published tour with two stops, an employer taking part with a partner user, and a second
@@ -734,4 +735,46 @@ async fn a_position_with_applications_cannot_be_deleted(app: TestApp) {
         .get(&format!("/api/v1/positions/{}", id(&empty)), Some(&c.partner))
         .await;
     expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+async fn the_closing_day_ends_at_midnight_in_the_tour_zone(app: TestApp) {
+    use jobtour_api::entities::position::Entity;
+    use sea_orm::EntityTrait;
+    let c = campaign(&app).await;
+    let p = post_position(
+        &app,
+        &c.partner,
+        &position_body(&c, "X", json!({ "closes_on": "2027-10-23" })),
+    )
+    .await;
+    let position_id: uuid::Uuid = id(&p).parse().unwrap();
+    let closes_at = || async {
+        let row = Entity::find_by_id(position_id)
+            .one(app.db.conn())
+            .await
+            .unwrap()
+            .unwrap();
+        row.closes_at.unwrap().to_rfc3339()
+    };
+    assert_eq!(
+        closes_at().await,
+        "2027-10-23T22:00:00+00:00",
+        "midnight in Paris (CEST)"
+    );
+    // The tour moves to Cayenne (UTC−3): the same day now ends five hours later.
+    let res = app
+        .patch(
+            &format!("/api/v1/tours/{}", c.tour),
+            Some(&app.organiser),
+            &json!({ "timezone": "America/Cayenne" }),
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
+    assert_eq!(closes_at().await, "2027-10-24T03:00:00+00:00");
+    let seen = expect_json(
+        app.get(&format!("/api/v1/positions/{}", id(&p)), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen["closes_on"], "2027-10-23");
 }
