@@ -536,7 +536,7 @@ async fn load_positions(
             application = repo::applications::set_status(tx, &application, *to)
                 .await?
                 .ok_or_else(|| ApiError::internal("a demo application changed while loading"))?;
-            repo::applications::add_event(tx, application.id, Some(from), *to, by, None).await?;
+            repo::applications::add_event(tx, application.id, (Some(from), *to), by, None, repo::now()).await?;
         }
         made += 1;
     }

@@ -187,13 +187,11 @@ impl ApiError {
     }
 
     /// Maps a database error met while deleting: a foreign key that still points at the row
-    /// means the row owns data, which is a conflict, not a bad reference.
-    pub fn from_delete(err: DbErr, what: &str) -> Self {
+    /// means the row owns data, which is a conflict (`in_use`, saying `detail`), not a bad
+    /// reference.
+    pub fn from_delete(err: DbErr, detail: &str) -> Self {
         match violation(&err) {
-            Some(Violation::ForeignKey) => Self::conflict(
-                "in_use",
-                format!("this {what} still owns data (users, tours, positions…): remove or move it first"),
-            ),
+            Some(Violation::ForeignKey) => Self::conflict("in_use", detail),
             _ => err.into(),
         }
     }

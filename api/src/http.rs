@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{DatabaseTransaction, DbErr};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -209,6 +210,25 @@ pub fn check_if_match(req: &HttpRequest, version: i32) -> ApiResult<()> {
     } else {
         Err(ApiError::precondition_failed())
     }
+}
+
+/// The end of every DELETE of a versioned row read (and locked) in `tx`: `If-Match`, then
+/// `delete` (whether the row was still at `version`: 412 if not), commit, 204. A row that other
+/// data still points at is a 409 `in_use` saying `in_use`.
+pub async fn delete_versioned(
+    tx: DatabaseTransaction,
+    req: &HttpRequest,
+    version: i32,
+    in_use: &str,
+    delete: impl AsyncFnOnce(&DatabaseTransaction) -> Result<bool, DbErr>,
+) -> ApiResult<HttpResponse> {
+    check_if_match(req, version)?;
+    let deleted = delete(&tx).await.map_err(|e| ApiError::from_delete(e, in_use))?;
+    if !deleted {
+        return Err(ApiError::precondition_failed());
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// `200 OK` with the body and its `ETag`.

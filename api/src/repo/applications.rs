@@ -72,11 +72,10 @@ pub async fn insert(db: &impl ConnectionTrait, new: New<'_>) -> Result<(Model, a
         updated_at: Set(new.now),
     };
     let model = Entity::insert(model).exec_with_returning(db).await?;
-    let event = event(
+    let event = add_event(
         db,
         model.id,
-        None,
-        ApplicationStatus::Submitted,
+        (None, ApplicationStatus::Submitted),
         By::Candidate,
         None,
         new.now,
@@ -141,23 +140,11 @@ pub async fn set_status(
     }
 }
 
-/// Adds a line to the application's history, now.
+/// Adds a line to the application's history: the change `(from, to)`, by whom, when.
 pub async fn add_event(
     db: &impl ConnectionTrait,
     application_id: Uuid,
-    from: Option<ApplicationStatus>,
-    to: ApplicationStatus,
-    by: By,
-    note: Option<String>,
-) -> Result<application_event::Model, DbErr> {
-    event(db, application_id, from, to, by, note, super::now()).await
-}
-
-async fn event(
-    db: &impl ConnectionTrait,
-    application_id: Uuid,
-    from: Option<ApplicationStatus>,
-    to: ApplicationStatus,
+    change: (Option<ApplicationStatus>, ApplicationStatus),
     by: By,
     note: Option<String>,
     at: DateTime<Utc>,
@@ -165,8 +152,8 @@ async fn event(
     let event = application_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         application_id: Set(application_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(change.0.map(|s| s.as_str().to_owned())),
+        to_status: Set(change.1.as_str().to_owned()),
         by_kind: Set(by.kind().to_owned()),
         by_user_id: Set(by.user_id()),
         note: Set(note),

@@ -58,3 +58,14 @@ pub async fn delete_versioned<E: EntityTrait>(
         .await?;
     Ok(done.rows_affected > 0)
 }
+
+/// Rows of `E` by id, in one query, keyed by `key`.
+pub async fn find_many<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    id: E::Column,
+    ids: &[Uuid],
+    key: impl Fn(&E::Model) -> Uuid,
+) -> Result<std::collections::HashMap<Uuid, E::Model>, DbErr> {
+    let rows = E::find().filter(id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (key(&m), m)).collect())
+}

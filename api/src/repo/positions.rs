@@ -136,11 +136,7 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
 
 /// These rows, by id, in one query.
 pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>, DbErr> {
-    let rows = Entity::find()
-        .filter(Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    super::find_many::<Entity>(db, Column::Id, ids, |m| m.id).await
 }
 
 /// The tour's position of this employer with this title, if any.

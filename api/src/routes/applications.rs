@@ -458,7 +458,15 @@ pub async fn update(
         let model = repo::applications::set_status(&tx, &current, to)
             .await?
             .ok_or_else(ApiError::precondition_failed)?;
-        repo::applications::add_event(&tx, model.id, Some(from), to, By::Staff(signed_in.0.user_id), note).await?;
+        repo::applications::add_event(
+            &tx,
+            model.id,
+            (Some(from), to),
+            By::Staff(signed_in.0.user_id),
+            note,
+            model.updated_at,
+        )
+        .await?;
         model
     };
     let version = model.version;
@@ -489,7 +497,7 @@ pub async fn withdraw(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> Ap
         let model = repo::applications::set_status(&tx, &current, to)
             .await?
             .ok_or_else(ApiError::precondition_failed)?;
-        repo::applications::add_event(&tx, model.id, Some(from), to, By::Candidate, None).await?;
+        repo::applications::add_event(&tx, model.id, (Some(from), to), By::Candidate, None, model.updated_at).await?;
         model
     };
     let version = model.version;

@@ -244,15 +244,11 @@ pub async fn delete(
     let current = repo::organisations::find_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
-    http::check_if_match(&req, current.version)?;
-    let deleted = repo::organisations::delete(&tx, id, current.version)
-        .await
-        .map_err(|e| ApiError::from_delete(e, "organisation"))?;
-    if !deleted {
-        return Err(ApiError::precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    let in_use = "this organisation still owns data (users, tours, positions…): remove or move it first";
+    http::delete_versioned(tx, &req, current.version, in_use, async |tx| {
+        repo::organisations::delete(tx, id, current.version).await
+    })
+    .await
 }
 
 /// The current values with the patch laid over them, ready to be checked as a whole.

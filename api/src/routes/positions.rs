@@ -470,21 +470,11 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let tx = state.db.begin().await?;
     let (current, _) = locked(&tx, &signed_in.actor(), id.into_inner(), Action::Delete).await?;
-    http::check_if_match(&req, current.version)?;
-    let deleted = repo::positions::delete(&tx, current.id, current.version)
-        .await
-        .map_err(|e| match crate::error::violation(&e) {
-            Some(crate::error::Violation::ForeignKey) => ApiError::conflict(
-                "in_use",
-                "candidates have applied to this position: close it instead of deleting it",
-            ),
-            _ => e.into(),
-        })?;
-    if !deleted {
-        return Err(ApiError::precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    let in_use = "candidates have applied to this position: close it instead of deleting it";
+    http::delete_versioned(tx, &req, current.version, in_use, async |tx| {
+        repo::positions::delete(tx, current.id, current.version).await
+    })
+    .await
 }
 
 /// The status a new position starts in: `draft` unless `open` is asked for.

@@ -295,15 +295,11 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let tx = state.db.begin().await?;
     let (_, current) = locked_stop(&tx, &signed_in, id.into_inner()).await?;
-    http::check_if_match(&req, current.version)?;
-    let deleted = repo::stops::delete(&tx, current.id, current.version)
-        .await
-        .map_err(|e| ApiError::from_delete(e, "stop"))?;
-    if !deleted {
-        return Err(ApiError::precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    let in_use = "candidates chose this stop for their interview: it cannot be removed";
+    http::delete_versioned(tx, &req, current.version, in_use, async |tx| {
+        repo::stops::delete(tx, current.id, current.version).await
+    })
+    .await
 }
 
 /// The stop and its tour, the tour locked, after checking the caller may change them.

@@ -312,15 +312,11 @@ pub async fn delete(
             public: is_public(&current),
         },
     )?;
-    http::check_if_match(&req, current.version)?;
-    if !repo::tours::delete(&tx, id, current.version)
-        .await
-        .map_err(|e| ApiError::from_delete(e, "tour"))?
-    {
-        return Err(ApiError::precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    let in_use = "this tour has positions: remove them first, or cancel the tour instead";
+    http::delete_versioned(tx, &req, current.version, in_use, async |tx| {
+        repo::tours::delete(tx, id, current.version).await
+    })
+    .await
 }
 
 /// An organisation taking part in a tour.

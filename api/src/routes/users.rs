@@ -294,15 +294,11 @@ pub async fn delete(
             "you cannot delete your own account",
         ));
     }
-    http::check_if_match(&req, current.version)?;
-    let deleted = repo::users::delete(&tx, current.id, current.version)
-        .await
-        .map_err(|e| ApiError::from_delete(e, "user"))?;
-    if !deleted {
-        return Err(ApiError::precondition_failed());
-    }
-    tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    let in_use = "this user still owns data: remove it first";
+    http::delete_versioned(tx, &req, current.version, in_use, async |tx| {
+        repo::users::delete(tx, current.id, current.version).await
+    })
+    .await
 }
 
 fn object(m: &Model) -> Object {
