@@ -26,8 +26,10 @@ pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 /// Set on a replayed answer.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// A claim in flight for longer than this is taken to be abandoned (its server died).
-const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
+/// A claim in flight for longer than this is taken to be abandoned: its client went away
+/// (actix drops the handler) or its server died. Should the first request still be running, it
+/// cannot complete a key taken over (see [`Claim::complete`]) and rolls back.
+const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(10);
 
 /// A client's key: 1 to 255 visible ASCII characters (a UUID is the usual choice).
 #[derive(Debug, Clone)]
@@ -111,6 +113,7 @@ pub async fn begin(
             return Ok(Begun::Fresh(Claim {
                 scope,
                 key_hash,
+                salt: salt_hex,
                 secret: secret(&salt, &key),
             }));
         }
@@ -128,12 +131,7 @@ pub async fn begin(
             ));
         }
         if row.state != "done" {
-            let mut e = ApiError::conflict(
-                "idempotency_key_in_flight",
-                "a request with this Idempotency-Key is still being processed: retry shortly",
-            );
-            e.set_retry_after(1);
-            return Err(e);
+            return Err(in_flight());
         }
         let salt = unhex(&row.secret_salt).ok_or_else(|| ApiError::internal("bad idempotency salt"))?;
         return Ok(Begun::Replay(Replay {
@@ -145,10 +143,7 @@ pub async fn begin(
             secret: secret(&salt, &key),
         }));
     }
-    Err(ApiError::conflict(
-        "idempotency_key_in_flight",
-        "requests with this Idempotency-Key keep racing: retry shortly",
-    ))
+    Err(in_flight())
 }
 
 /// A held key.
@@ -156,6 +151,8 @@ pub async fn begin(
 pub struct Claim {
     scope: &'static str,
     key_hash: String,
+    /// Tells this claim from one that took the key over.
+    salt: String,
     secret: [u8; 32],
 }
 
@@ -167,6 +164,8 @@ impl Claim {
     }
 
     /// Stores the answer (its body without secrets), inside the transaction that did the work.
+    /// A key taken over meanwhile (this claim was thought abandoned) is a 409: the caller's
+    /// transaction then rolls back, and the request that holds the key decides.
     pub async fn complete(
         &self,
         tx: &impl ConnectionTrait,
@@ -181,13 +180,17 @@ impl Claim {
             etag,
             body: body.to_string(),
         };
-        Ok(store::complete(tx, self.scope, &self.key_hash, answer).await?)
+        if store::complete(tx, self.scope, &self.key_hash, &self.salt, answer).await? {
+            Ok(())
+        } else {
+            Err(in_flight())
+        }
     }
 
     /// Gives the key up after a failed request, so that a retry runs again. Best effort: a
     /// claim left behind is taken over once abandoned.
     pub async fn release(self, db: &impl ConnectionTrait) {
-        if let Err(e) = store::release(db, self.scope, &self.key_hash).await {
+        if let Err(e) = store::release(db, self.scope, &self.key_hash, &self.salt).await {
             tracing::warn!(error = %e, "could not release an idempotency key");
         }
     }
@@ -221,6 +224,15 @@ impl Replay {
 /// Deletes expired keys; the server does it periodically.
 pub async fn sweep(db: &impl ConnectionTrait, now: DateTime<Utc>) -> ApiResult<u64> {
     Ok(store::sweep(db, now).await?)
+}
+
+fn in_flight() -> ApiError {
+    let mut e = ApiError::conflict(
+        "idempotency_key_in_flight",
+        "a request with this Idempotency-Key is still being processed: retry shortly",
+    );
+    e.set_retry_after(1);
+    e
 }
 
 fn secret(salt: &[u8], key: &Key) -> [u8; 32] {

@@ -55,9 +55,16 @@ pub struct Answer {
     pub body: String,
 }
 
-/// Records the answer; called in the transaction that made the change, so that both land or
-/// neither does.
-pub async fn complete(db: &impl ConnectionTrait, scope: &str, key_hash: &str, answer: Answer) -> Result<(), DbErr> {
+/// Records the answer, if this claim (known by its salt) still holds the key: `false` when it
+/// was taken over meanwhile. Called in the transaction that made the change, so that both land
+/// or neither does.
+pub async fn complete(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    key_hash: &str,
+    salt: &str,
+    answer: Answer,
+) -> Result<bool, DbErr> {
     let changes = ActiveModel {
         state: Set("done".to_owned()),
         status_code: Set(Some(i32::from(answer.status))),
@@ -66,24 +73,30 @@ pub async fn complete(db: &impl ConnectionTrait, scope: &str, key_hash: &str, an
         body: Set(Some(answer.body)),
         ..Default::default()
     };
-    Entity::update_many()
+    let done = Entity::update_many()
         .set(changes)
-        .filter(Column::Scope.eq(scope))
-        .filter(Column::KeyHash.eq(key_hash))
+        .filter(held(scope, key_hash, salt))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// Gives up a claim whose request failed: a retry with the key runs again.
+pub async fn release(db: &impl ConnectionTrait, scope: &str, key_hash: &str, salt: &str) -> Result<(), DbErr> {
+    Entity::delete_many()
+        .filter(held(scope, key_hash, salt))
         .exec(db)
         .await?;
     Ok(())
 }
 
-/// Gives up a claim whose request failed: a retry with the key runs again.
-pub async fn release(db: &impl ConnectionTrait, scope: &str, key_hash: &str) -> Result<(), DbErr> {
-    Entity::delete_many()
-        .filter(Column::Scope.eq(scope))
-        .filter(Column::KeyHash.eq(key_hash))
-        .filter(Column::State.eq("in_flight"))
-        .exec(db)
-        .await?;
-    Ok(())
+/// The key, still in flight under the claim with this salt.
+fn held(scope: &str, key_hash: &str, salt: &str) -> Condition {
+    Condition::all()
+        .add(Column::Scope.eq(scope))
+        .add(Column::KeyHash.eq(key_hash))
+        .add(Column::SecretSalt.eq(salt))
+        .add(Column::State.eq("in_flight"))
 }
 
 /// Removes the key if it has expired, or if it has been in flight since before

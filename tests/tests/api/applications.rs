@@ -16,6 +16,7 @@ both!(
     a_retry_with_the_same_key_replays_the_first_answer,
     the_same_key_with_another_body_is_refused,
     fifty_concurrent_retries_with_one_key_make_one_application,
+    a_key_left_in_flight_waits_then_is_taken_over,
     a_token_opens_its_own_application_only,
     the_candidate_withdraws,
     partners_see_and_move_their_own_applications_only,
@@ -162,6 +163,36 @@ async fn one_application_per_email_per_position(app: TestApp) {
     }
     apply(&app, &other, "camille@example.org").await;
     assert_eq!(count(&app, "SELECT count(*) FROM applications").await, 2);
+    // Twenty candidates' phones racing with one address, cased differently: one application.
+    let third = open_position(&app, &c, 2).await;
+    let statuses = join_all((0..20).map(|i| {
+        let (app, third) = (&app, &third);
+        async move {
+            let email = if i % 2 == 0 {
+                "Race@Example.org"
+            } else {
+                "race@example.ORG"
+            };
+            let res = app
+                .post(
+                    &format!("/api/v1/positions/{third}/applications"),
+                    None,
+                    &application_body(email),
+                )
+                .await;
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    }))
+    .await;
+    let created = statuses.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|(s, b)| *s == StatusCode::CREATED || b["code"] == "duplicate_application")
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM applications").await, 3);
 }
 
 async fn only_open_positions_take_applications(app: TestApp) {
@@ -409,6 +440,49 @@ async fn fifty_concurrent_retries_with_one_key_make_one_application(app: TestApp
     // Once done, the key answers with the replay.
     let res = post_with_key(&app, &position, "one-key-for-fifty", &body).await;
     assert_eq!(&expect_json(res, StatusCode::CREATED).await, created[0]);
+}
+
+/// A request that died (its client went away, its server stopped) leaves its key in flight:
+/// retries are told to wait, then take the key over.
+async fn a_key_left_in_flight_waits_then_is_taken_over(app: TestApp) {
+    use jobtour_api::entities::idempotency_key::{ActiveModel, Entity};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let c = campaign(&app).await;
+    let position = open_position(&app, &c, 2).await;
+    let body = application_body("camille@example.org");
+    // The fingerprint the API takes: the position and the body as it reads it.
+    let read: jobtour_api::routes::applications::NewApplication = serde_json::from_value(body.clone()).unwrap();
+    let fingerprint = jobtour_api::idempotency::fingerprint(&(position.parse::<uuid::Uuid>().unwrap(), &read));
+    let left = |key: &str, age_secs: i64| ActiveModel {
+        scope: Set("createApplication".into()),
+        key_hash: Set(jobtour_api::auth::token_hash(key)),
+        fingerprint: Set(fingerprint.clone()),
+        state: Set("in_flight".into()),
+        status_code: Set(None),
+        location: Set(None),
+        etag: Set(None),
+        body: Set(None),
+        secret_salt: Set("00".repeat(32)),
+        created_at: Set(jobtour_api::repo::now() - chrono::TimeDelta::seconds(age_secs)),
+        expires_at: Set(jobtour_api::repo::now() + chrono::TimeDelta::days(1)),
+    };
+    Entity::insert(left("fresh", 1)).exec(app.db.conn()).await.unwrap();
+    Entity::insert(left("stale", 600)).exec(app.db.conn()).await.unwrap();
+    let res = post_with_key(&app, &position, "fresh", &body).await;
+    assert_eq!(res.headers()["retry-after"], "1");
+    expect_problem(res, StatusCode::CONFLICT, "idempotency_key_in_flight").await;
+    let taken = expect_json(
+        post_with_key(&app, &position, "stale", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let again = expect_json(
+        post_with_key(&app, &position, "stale", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(again, taken, "the new holder's answer is replayed");
+    assert_eq!(count(&app, "SELECT count(*) FROM applications").await, 1);
 }
 
 async fn a_token_opens_its_own_application_only(app: TestApp) {
