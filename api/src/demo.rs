@@ -524,8 +524,12 @@ async fn load_positions(
         )
         .await?;
         for to in demo_fate(i) {
-            if *to == ApplicationStatus::Hired && !demo_hire(tx, position.id).await? {
-                break;
+            if *to == ApplicationStatus::Hired {
+                match crate::routes::applications::hire(tx, position.id).await {
+                    Ok(()) => {}
+                    Err(e) if e.code() == "position_filled" => break,
+                    Err(e) => return Err(e),
+                }
             }
             let from = ApplicationStatus::parse(&application.status).map_err(|e| ApiError::internal(e.message))?;
             let by = if *to == ApplicationStatus::Withdrawn {
@@ -546,20 +550,6 @@ async fn load_positions(
         report.found.push(format!("{APPLICATIONS} applications"));
     }
     Ok(())
-}
-
-/// One more hire for the position if it has an opening left; whether it had.
-async fn demo_hire(tx: &impl ConnectionTrait, position_id: Uuid) -> ApiResult<bool> {
-    let Some(p) = repo::positions::find(tx, position_id).await? else {
-        return Ok(false);
-    };
-    let Some(staffing) = Staffing::stored(p.openings, p.filled).and_then(|s| s.hire().ok()) else {
-        return Ok(false);
-    };
-    let status = PositionStatus::parse(&p.status)
-        .map_err(|e| ApiError::internal(e.message))?
-        .settle(staffing);
-    Ok(repo::positions::set_staffing(tx, &p, staffing, status).await?)
 }
 
 /// A name as an e-mail's local part: lower case, accents dropped.

@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jobtour_domain::error::Invalid;
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -116,6 +117,20 @@ impl<T: DeserializeOwned + 'static> actix_web::FromRequest for OptionalJson<T> {
         let body = web::Json::<T>::from_request(req, payload);
         Box::pin(async move { Ok(Self(Some(body.await?.into_inner()))) })
     }
+}
+
+/// A query parameter the domain refused: 400 `invalid_query` naming it.
+pub fn invalid_query(name: &str, e: Invalid) -> ApiError {
+    ApiError::bad_request("invalid_query", format!("{name} {}", e.message))
+}
+
+/// A query parameter parsed by the domain (an enum's wire name, say), if given.
+pub fn query_choice<T>(
+    name: &str,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> ApiResult<Option<T>> {
+    raw.map(|r| parse(r).map_err(|e| invalid_query(name, e))).transpose()
 }
 
 /// Default and largest page size.

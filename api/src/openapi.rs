@@ -172,6 +172,16 @@ pub mod text {
             .build()
     }
 
+    /// A business sector: 1 to 60 characters, not blank.
+    pub fn sector_or_null() -> Object {
+        bounded(60, true)
+    }
+
+    /// A postcode: 1 to 20 characters, not blank.
+    pub fn postcode_or_null() -> Object {
+        bounded(20, true)
+    }
+
     /// A person's first or last name: 1 to 100 characters, not blank.
     pub fn person_name() -> Object {
         bounded(100, false)

@@ -142,7 +142,7 @@ pub struct NewApplication {
     pub email: String,
     /// A French number (`06 12 34 56 78`) or an international one (`+33 6 12 34 56 78`);
     /// stored as E.164.
-    #[schema(value_type = Option<String>, max_length = 32, pattern = r"^\s*(\+|00)?[0-9][0-9 .()\-]*$")]
+    #[schema(value_type = Option<String>, max_length = 32, pattern = r"^\s*(\+|00)?[0-9][0-9 .()\u00a0-]*$")]
     pub phone: Option<String>,
     #[schema(schema_with = text::message_or_null, required = false)]
     pub message: Option<String>,
@@ -376,12 +376,7 @@ pub async fn list(
         position_id: q.position_id,
         tour_id: q.tour_id,
         stop_id: q.stop_id,
-        status: q
-            .status
-            .as_deref()
-            .map(ApplicationStatus::parse)
-            .transpose()
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("status {}", e.message)))?,
+        status: http::query_choice("status", q.status.as_deref(), ApplicationStatus::parse)?,
     };
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
     if wants_csv(&req) {
@@ -506,9 +501,10 @@ pub async fn withdraw(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> Ap
     Ok(http::ok_with_etag(&body, version))
 }
 
-/// One more hire for the position, under its row lock: refused once every opening is filled;
-/// the last one fills it. The database refuses more hires than openings too (CHECK).
-async fn hire(tx: &impl ConnectionTrait, position_id: Uuid) -> ApiResult<()> {
+/// One more hire for the position, under its row lock: refused once every opening is filled
+/// (409 `position_filled`); the last one fills it. The database refuses more hires than
+/// openings too (CHECK).
+pub async fn hire(tx: &impl ConnectionTrait, position_id: Uuid) -> ApiResult<()> {
     let position = repo::positions::find_for_update(tx, position_id)
         .await?
         .ok_or_else(|| ApiError::internal("an application's position is gone"))?;

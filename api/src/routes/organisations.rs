@@ -137,10 +137,7 @@ pub async fn list(
     policy::may(&actor, Action::Read, Object::Organisations)?;
     let q = query.into_inner();
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(kind) = &q.kind {
-        OrganisationKind::parse(kind)
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("kind {}", e.message)))?;
-    }
+    http::query_choice("kind", q.kind.as_deref(), OrganisationKind::parse)?;
     let filter = repo::organisations::Filter {
         kind: q.kind,
         city: q.city,

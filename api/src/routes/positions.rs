@@ -149,9 +149,9 @@ pub struct NewPosition {
     pub working_time: Option<String>,
     #[schema(schema_with = text::name)]
     pub city: String,
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 20, pattern = r"^\s*\S")]
+    #[schema(schema_with = text::postcode_or_null, required = false)]
     pub postcode: Option<String>,
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 60, pattern = r"^\s*\S")]
+    #[schema(schema_with = text::sector_or_null, required = false)]
     pub sector: Option<String>,
     /// 1 to 10 000 (default 1).
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
@@ -197,10 +197,10 @@ pub struct PositionPatch {
     #[schema(schema_with = text::name, required = false)]
     pub city: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 20, pattern = r"^\s*\S", required = false)]
+    #[schema(schema_with = text::postcode_or_null, required = false)]
     pub postcode: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 60, pattern = r"^\s*\S", required = false)]
+    #[schema(schema_with = text::sector_or_null, required = false)]
     pub sector: Option<Option<String>>,
     /// Never below `filled`.
     #[serde(default, deserialize_with = "http::nullable")]
@@ -259,11 +259,6 @@ pub struct PositionQuery {
     pub sector: Option<String>,
 }
 
-fn query_choice<T>(name: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, Invalid>) -> ApiResult<Option<T>> {
-    raw.map(|r| parse(r).map_err(|e| ApiError::bad_request("invalid_query", format!("{name} {}", e.message))))
-        .transpose()
-}
-
 /// The job board: open positions of published tours for everyone, newest first (best match
 /// first with `q`); staff also see what their role allows (a partner its own organisation's
 /// positions in every status, an organiser everything).
@@ -274,20 +269,15 @@ fn query_choice<T>(name: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result
 pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuery>) -> ApiResult<Json<Page<Position>>> {
     policy::may(&actor, Action::Read, Object::Positions)?;
     let q = query.into_inner();
-    let terms = match q.q.as_deref() {
-        Some(raw) => {
-            SearchTerms::parse(raw).map_err(|e| ApiError::bad_request("invalid_query", format!("q {}", e.message)))?
-        }
-        None => None,
-    };
+    let terms = http::query_choice("q", q.q.as_deref(), SearchTerms::parse)?.flatten();
     let filter = repo::positions::Filter {
         scope: policy::position_scope(&actor),
-        status: query_choice("status", q.status.as_deref(), PositionStatus::parse)?,
+        status: http::query_choice("status", q.status.as_deref(), PositionStatus::parse)?,
         tour_id: q.tour_id,
         stop_id: q.stop_id,
         organisation_id: q.organisation_id,
-        contract_type: query_choice("contract_type", q.contract_type.as_deref(), ContractType::parse)?,
-        working_time: query_choice("working_time", q.working_time.as_deref(), WorkingTime::parse)?,
+        contract_type: http::query_choice("contract_type", q.contract_type.as_deref(), ContractType::parse)?,
+        working_time: http::query_choice("working_time", q.working_time.as_deref(), WorkingTime::parse)?,
         city: q.city,
         sector: q.sector,
         now: repo::now(),

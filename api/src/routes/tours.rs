@@ -149,10 +149,7 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<TourQuery>) 
     policy::may(&actor, Action::Read, Object::Tours)?;
     let q = query.into_inner();
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(status) = &q.status {
-        TourStatus::parse(status)
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("status {}", e.message)))?;
-    }
+    http::query_choice("status", q.status.as_deref(), TourStatus::parse)?;
     let public_only = policy::decide(&actor, Action::Read, Object::Tour { public: false }).is_err();
     let statuses = public_only.then(|| {
         TourStatus::ALL
@@ -513,9 +510,8 @@ pub async fn schedule(
     query: Query<ScheduleQuery>,
 ) -> ApiResult<Json<Schedule>> {
     let q = query.into_inner();
-    let travel = Travel::new(q.road_factor.unwrap_or(1.3), q.speed_kmh.unwrap_or(60.0)).map_err(
-        |(field, e): (&str, Invalid)| ApiError::bad_request("invalid_query", format!("{field} {}", e.message)),
-    )?;
+    let travel = Travel::new(q.road_factor.unwrap_or(1.3), q.speed_kmh.unwrap_or(60.0))
+        .map_err(|(field, e): (&str, Invalid)| http::invalid_query(field, e))?;
     let tour = visible_tour(state.db.conn(), &actor, id.into_inner()).await?;
     let tz = tour_zone(&tour)?;
     let stops = repo::stops::all_for_tour(state.db.conn(), tour.id).await?;

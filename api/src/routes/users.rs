@@ -110,9 +110,7 @@ pub async fn list(signed_in: SignedIn, state: Data<AppState>, query: Query<UserQ
     let staff = &signed_in.0;
     let q = query.into_inner();
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(role) = &q.role {
-        Role::parse(role).map_err(|e| ApiError::bad_request("invalid_query", format!("role {}", e.message)))?;
-    }
+    http::query_choice("role", q.role.as_deref(), Role::parse)?;
     let organisation_id = match (policy::organisation_scope(staff), q.organisation_id) {
         (Some(own), Some(asked)) if own != asked => {
             return Ok(Json(Page {
