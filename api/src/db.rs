@@ -1,6 +1,7 @@
 //! The connection pool, for PostgreSQL or SQLite, chosen by URL.
 
 use crate::config::DbSettings;
+use crate::error::{ApiError, ApiResult};
 use jobtour_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -80,6 +81,30 @@ impl Db {
                 ..Default::default()
             })
             .await
+    }
+
+    /// Runs `work` in a write transaction and commits it. When the database gave the
+    /// transaction up to break a deadlock or a serialization conflict (two seat-keeping chains
+    /// crossing), it runs again, up to three times in all.
+    pub async fn transaction<T>(&self, work: impl AsyncFn(&DatabaseTransaction) -> ApiResult<T>) -> ApiResult<T> {
+        let mut attempt = 1;
+        loop {
+            let tx = self.begin().await?;
+            let outcome = match work(&tx).await {
+                Ok(value) => tx.commit().await.map(|()| value).map_err(ApiError::from),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Err(e) if e.is_retryable() && attempt < 3 => {
+                    tracing::debug!(
+                        attempt,
+                        "transaction aborted by the database to resolve a conflict: again"
+                    );
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Applies every pending migration.

@@ -44,6 +44,10 @@ pub struct Problem {
     /// For `stops_outside_tour`: the stops the change would leave outside the tour.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_ids: Option<Vec<uuid::Uuid>>,
+    /// For `slot_overlap`: the employer's slot this one would overlap; for `already_booked` and
+    /// `already_waiting`: the slot the application is booked in or waits for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot_id: Option<uuid::Uuid>,
 }
 
 /// One field that failed validation.
@@ -73,7 +77,11 @@ pub struct ErrorParts {
     allowed: Option<Vec<String>>,
     conflicting_stop_id: Option<uuid::Uuid>,
     stop_ids: Option<Vec<uuid::Uuid>>,
+    slot_id: Option<uuid::Uuid>,
     retry_after: Option<u64>,
+    /// The database gave up the transaction to break a deadlock or a serialization conflict:
+    /// running it again will likely succeed.
+    retryable: bool,
     allow: Option<String>,
     /// Logged for 5xx answers, never sent.
     cause: Option<String>,
@@ -89,7 +97,9 @@ impl ApiError {
             allowed: None,
             conflicting_stop_id: None,
             stop_ids: None,
+            slot_id: None,
             retry_after: None,
+            retryable: false,
             allow: None,
             cause: None,
         }))
@@ -172,6 +182,12 @@ impl ApiError {
         self.code
     }
 
+    /// Whether the database aborted the transaction to break a deadlock or a serialization
+    /// conflict (worth running again).
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+
     pub fn problem(&self) -> Problem {
         Problem {
             r#type: format!("urn:jobtour:problem:{}", self.code),
@@ -183,6 +199,7 @@ impl ApiError {
             allowed: self.allowed.clone(),
             conflicting_stop_id: self.conflicting_stop_id,
             stop_ids: self.stop_ids.clone(),
+            slot_id: self.slot_id,
         }
     }
 
@@ -310,6 +327,58 @@ impl From<DomainError> for ApiError {
                 "openings_below_filled",
                 format!("the position has already hired {filled}: openings cannot go below that"),
             ),
+            DomainError::SlotOverlap { other } => {
+                let mut e = Self::conflict(
+                    "slot_overlap",
+                    format!("the employer already has slot {other} at this stop at that time"),
+                );
+                e.slot_id = Some(other);
+                e
+            }
+            DomainError::CapacityBelowBooked { booked } => Self::conflict(
+                "capacity_below_booked",
+                format!("{booked} seat(s) are booked: the capacity cannot go below that"),
+            ),
+            DomainError::SlotHasBookings { booked } => Self::conflict(
+                "slot_has_bookings",
+                format!("{booked} candidate(s) booked this slot: an organiser may delete it with ?force=true"),
+            ),
+            DomainError::SlotFull => {
+                Self::conflict("slot_full", "every seat of this slot is taken: join its waiting list")
+            }
+            DomainError::SlotAvailable => {
+                Self::conflict("slot_available", "this slot has a free seat: book it instead")
+            }
+            DomainError::AlreadyBooked { slot_id } => {
+                let mut e = Self::conflict(
+                    "already_booked",
+                    "the application is booked in another slot: cancel that booking, or book with ?move=true",
+                );
+                e.slot_id = Some(slot_id);
+                e
+            }
+            DomainError::AlreadyWaiting { slot_id } => {
+                let mut e = Self::conflict(
+                    "already_waiting",
+                    "the application waits for another slot: leave that line, or join with ?move=true",
+                );
+                e.slot_id = Some(slot_id);
+                e
+            }
+            DomainError::ApplicationNotActive { status } => Self::conflict(
+                "application_not_active",
+                format!("the application is {status}: it books no interview"),
+            ),
+            DomainError::TourCancelled => Self::conflict("tour_cancelled", "the tour was cancelled"),
+            DomainError::SlotStarted => Self::conflict("slot_started", "the slot has already begun"),
+            DomainError::WrongTour => Self::conflict(
+                "wrong_tour",
+                "this slot is on another tour than the one the application is for",
+            ),
+            DomainError::WrongEmployer => Self::conflict(
+                "wrong_employer",
+                "this slot is another employer's than the one the application is for",
+            ),
         }
     }
 }
@@ -341,6 +410,17 @@ impl From<DbErr> for ApiError {
                 );
             }
             None => {}
+        }
+        if aborted_to_resolve_a_conflict(&err) {
+            let mut e = Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "the request met concurrent changes: retry shortly",
+            );
+            e.retry_after = Some(1);
+            e.retryable = true;
+            e.cause = Some(err.to_string());
+            return e;
         }
         match &err {
             DbErr::ConnectionAcquire(_) => {
@@ -392,6 +472,18 @@ pub fn violation(err: &DbErr) -> Option<Violation> {
         Some("1811") => Some(Violation::Exclusion),
         _ => None,
     }
+}
+
+/// PostgreSQL 40001 serialization_failure and 40P01 deadlock_detected: the database rolled the
+/// transaction back so that others could go on.
+fn aborted_to_resolve_a_conflict(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
 }
 
 /// What handlers return.

@@ -291,7 +291,8 @@ pub fn patch_present<T>(patch: Option<Option<T>>, field: &str) -> ApiResult<Opti
 
 /// A whole number as JSON Schema means it: `42` and `42.0` alike (serde alone refuses `42.0`
 /// for an integer field).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct WholeNumber(pub i64);
 
 impl<'de> Deserialize<'de> for WholeNumber {

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod policy;
 pub mod repo;
 pub mod routes;
+pub mod seats;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;

@@ -19,6 +19,8 @@ pub enum Action {
     Delete,
     /// The candidate takes an application back.
     Withdraw,
+    /// Delete what others depend on (a slot with bookings, cancelling them).
+    ForceDelete,
 }
 
 /// What it wants to do it to. Collections stand for "list" (Read) and "create" (Create).
@@ -57,6 +59,18 @@ pub enum Object {
         id: Uuid,
         organisation_id: Uuid,
     },
+    /// An interview slot of `organisation_id`; `public` when its tour is.
+    Slot {
+        organisation_id: Uuid,
+        public: bool,
+    },
+    /// Who booked a slot (the candidates' names only for its employer and organisers, see
+    /// [`sees_candidates`]).
+    SlotBookings {
+        public: bool,
+    },
+    /// A seat in a slot, or a place in its line, for the caller's own application.
+    Seat,
 }
 
 /// Why an action is refused.
@@ -84,6 +98,7 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
                 | Tour { public: true }
                 | Positions
                 | Position { public: true, .. }
+                | Slot { public: true, .. }
         )
     {
         return Ok(());
@@ -91,7 +106,10 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
     // What does not exist for the caller: an unpublished tour (but for organisers), a draft
     // position (but for its employer).
     let hidden = match object {
-        Tour { public: false } | TourStats { public: false } => !is_organiser(actor),
+        Tour { public: false }
+        | TourStats { public: false }
+        | Slot { public: false, .. }
+        | SlotBookings { public: false } => !is_organiser(actor),
         Position {
             organisation_id,
             public: false,
@@ -115,6 +133,10 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
             _ => Err(Denial::Forbidden),
         };
     }
+    // Staff do not book for candidates.
+    if object == Seat {
+        return Err(Denial::Forbidden);
+    }
     if staff.role == Role::Organiser {
         return Ok(());
     }
@@ -134,8 +156,12 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
         (Read, Applications) => Ok(()),
         (Read | Update, Application { organisation_id, .. }) if own_org(Some(organisation_id)) => Ok(()),
         (_, Application { organisation_id, .. }) if !own_org(Some(organisation_id)) => Err(Denial::Hidden),
-        // …and sees its own rows of a published tour's figures.
+        // …and sees its own rows of a published tour's figures…
         (Read, TourStats { public: true }) => Ok(()),
+        // …and runs its own interview slots (but for deleting booked ones), seeing who booked
+        // any slot of a published tour (the names, its own slots' only).
+        (Create | Update | Delete, Slot { organisation_id, .. }) if own_org(Some(organisation_id)) => Ok(()),
+        (Read, SlotBookings { public: true }) => Ok(()),
         _ => Err(Denial::Forbidden),
     }
 }
@@ -144,10 +170,17 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
 /// for everything else the candidate is a member of the public.
 fn candidate(own: Uuid, action: Action, object: Object) -> Result<(), Denial> {
     match object {
+        Object::Seat => Ok(()),
         Object::Application { id, .. } if id == own && matches!(action, Action::Read | Action::Withdraw) => Ok(()),
         Object::Application { id, .. } if id != own => Err(Denial::Hidden),
         _ => Err(Denial::Forbidden),
     }
+}
+
+/// Whether the caller sees the names of the candidates booked in a slot of `organisation_id`:
+/// organisers and that employer's staff.
+pub fn sees_candidates(actor: &Actor, organisation_id: Uuid) -> bool {
+    is_organiser(actor) || is_partner_of(actor, organisation_id)
 }
 
 fn may_see_applications_of(staff: &Staff, organisation_id: Uuid) -> bool {
@@ -218,6 +251,8 @@ fn object_name(object: Object) -> &'static str {
         Object::Tours | Object::Tour { .. } | Object::TourStats { .. } => "tour",
         Object::Positions | Object::Position { .. } => "position",
         Object::Applications | Object::Application { .. } => "application",
+        Object::Slot { .. } | Object::SlotBookings { .. } => "slot",
+        Object::Seat => "booking",
     }
 }
 
@@ -228,6 +263,7 @@ fn verb(action: Action) -> &'static str {
         Action::Update => "change",
         Action::Delete => "delete",
         Action::Withdraw => "withdraw",
+        Action::ForceDelete => "force-delete",
     }
 }
 

@@ -63,6 +63,42 @@ pub enum DomainError {
     /// Fewer openings than people already hired.
     #[error("the position has already hired {filled}")]
     OpeningsBelowFilled { filled: i32 },
+    /// One employer's slots at one stop would overlap.
+    #[error("the slot overlaps slot {other}")]
+    SlotOverlap { other: uuid::Uuid },
+    /// A slot's capacity below the seats already booked.
+    #[error("the slot has {booked} booking(s)")]
+    CapacityBelowBooked { booked: i32 },
+    /// A slot with bookings cannot simply go.
+    #[error("the slot has {booked} booking(s)")]
+    SlotHasBookings { booked: i32 },
+    /// Every seat of the slot is taken.
+    #[error("the slot is full")]
+    SlotFull,
+    /// The slot has a free seat: book it rather than wait.
+    #[error("the slot has a free seat")]
+    SlotAvailable,
+    /// The application holds a booking in another slot.
+    #[error("the application is booked in slot {slot_id}")]
+    AlreadyBooked { slot_id: uuid::Uuid },
+    /// The application waits in another slot's line.
+    #[error("the application waits for slot {slot_id}")]
+    AlreadyWaiting { slot_id: uuid::Uuid },
+    /// The application is withdrawn, rejected or hired: it books nothing more.
+    #[error("the application is {status}")]
+    ApplicationNotActive { status: &'static str },
+    /// The tour was cancelled.
+    #[error("the tour is cancelled")]
+    TourCancelled,
+    /// The slot has begun.
+    #[error("the slot has started")]
+    SlotStarted,
+    /// The slot is at a stop of another tour than the application's.
+    #[error("the slot is on another tour")]
+    WrongTour,
+    /// The slot is another employer's than the application's position.
+    #[error("the slot is another employer's")]
+    WrongEmployer,
 }
 
 impl DomainError {

@@ -8,9 +8,11 @@
 pub mod application;
 pub mod error;
 pub mod geo;
+pub mod interval;
 pub mod organisation;
 pub mod position;
 pub mod search;
+pub mod slot;
 pub mod text;
 pub mod throttle;
 pub mod tour;

@@ -3,6 +3,7 @@
 
 use crate::error::{DomainError, Fields, Invalid};
 use crate::geo::LatLon;
+pub use crate::interval::{Interval, first_overlap};
 use crate::text::{LongText, Name, Text};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -148,19 +149,18 @@ impl StopTimes {
         let (start, end) = dates.window(tz);
         start <= self.arrives_at && self.departs_at <= end
     }
-
-    /// Whether two stays share any instant (touching ends do not: the bus leaves as it arrives).
-    pub fn overlaps(self, other: Self) -> bool {
-        self.arrives_at < other.departs_at && other.arrives_at < self.departs_at
-    }
 }
 
-/// The first stop among `others` that the new stay would overlap (one bus).
-pub fn first_overlap(times: StopTimes, others: impl IntoIterator<Item = (Uuid, StopTimes)>) -> Option<Uuid> {
-    others
-        .into_iter()
-        .find(|(_, other)| times.overlaps(*other))
-        .map(|(id, _)| id)
+/// A stay overlaps another when the bus would be in two places at once (it may leave one stop
+/// as it arrives at the next).
+impl Interval for StopTimes {
+    fn start(self) -> DateTime<Utc> {
+        self.arrives_at
+    }
+
+    fn end(self) -> DateTime<Utc> {
+        self.departs_at
+    }
 }
 
 /// The stops that would fall outside the tour with these dates and time zone.

@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_organisations_and_users;
 mod m20261122_000002_create_tours_and_stops;
 mod m20261123_000003_create_positions_and_applications;
+mod m20261124_000004_create_slots_and_bookings;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_organisations_and_users::Migration),
             Box::new(m20261122_000002_create_tours_and_stops::Migration),
             Box::new(m20261123_000003_create_positions_and_applications::Migration),
+            Box::new(m20261124_000004_create_slots_and_bookings::Migration),
         ]
     }
 }

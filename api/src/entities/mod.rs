@@ -3,13 +3,16 @@
 
 pub mod application;
 pub mod application_event;
+pub mod booking;
 pub mod idempotency_key;
 pub mod login_throttle;
 pub mod organisation;
 pub mod position;
 pub mod position_stop;
 pub mod session;
+pub mod slot;
 pub mod stop;
 pub mod tour;
 pub mod tour_partner;
 pub mod user;
+pub mod waiting_place;

@@ -7,6 +7,7 @@ pub mod organisations;
 pub mod positions;
 pub mod search;
 pub mod sessions;
+pub mod slots;
 pub mod stats;
 pub mod stops;
 pub mod throttle;

@@ -12,8 +12,10 @@ use crate::idempotency::{self, Begun, Claim};
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo::{self, applications::By};
+use crate::routes::bookings::{Booking, WaitingPlace};
 use crate::routes::stops::{Stop, tour_zone};
 use crate::routes::tours::is_public;
+use crate::seats;
 use crate::spreadsheet::Sheet;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -25,7 +27,7 @@ use jobtour_domain::DomainError;
 use jobtour_domain::application::{ApplicationFields, ApplicationInput, ApplicationStatus, Mover, Note};
 use jobtour_domain::position::{PositionStatus, Staffing, accepts_applications};
 use jobtour_domain::tour::TourStatus;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
@@ -94,6 +96,7 @@ pub struct StatusChange {
     "status": "submitted", "source": "web", "next_statuses": ["withdrawn"],
     "history": [{ "from": null, "to": "submitted", "by": "candidate", "by_user_id": null, "note": null,
         "at": "2027-10-19T09:12:00Z" }],
+    "booking": null, "waiting": null,
     "created_at": "2027-10-19T09:12:00Z", "updated_at": "2027-10-19T09:12:00Z",
     "access_token": "jtc_2yJ0cXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9aGVsbG8"
 }))]
@@ -118,6 +121,10 @@ pub struct Application {
     pub next_statuses: Vec<String>,
     /// Every status change, oldest first.
     pub history: Vec<StatusChange>,
+    /// The interview slot booked, if any.
+    pub booking: Option<Booking>,
+    /// The full slot's line the application waits in, if any.
+    pub waiting: Option<WaitingPlace>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Only in the answer to `POST …/applications`, once: the candidate's key to this
@@ -436,37 +443,18 @@ pub async fn update(
         .map_err(|e| DomainError::field("note", e))?
         .map(Note::into_inner)
         .filter(|n| !n.is_empty());
-    let tx = state.db.begin().await?;
-    let current = repo::applications::find_for_update(&tx, id.into_inner())
-        .await?
-        .ok_or_else(|| ApiError::not_found("application"))?;
-    policy::may(&actor, Action::Update, object(&current))?;
-    let from = stored_status(&current)?;
-    let to = from.transition(to, Mover::Staff)?;
-    http::check_if_match(&req, current.version)?;
-    let model = if to == from {
-        current
-    } else {
-        if to == ApplicationStatus::Hired {
-            hire(&tx, current.position_id).await?;
-        }
-        let model = repo::applications::set_status(&tx, &current, to)
-            .await?
-            .ok_or_else(ApiError::precondition_failed)?;
-        repo::applications::add_event(
-            &tx,
-            model.id,
-            (Some(from), to),
-            By::Staff(signed_in.0.user_id),
-            note,
-            model.updated_at,
-        )
+    let id = id.into_inner();
+    let (body, version) = state
+        .db
+        .transaction(async |tx| {
+            let current = locked(tx, &actor, Action::Update, id).await?;
+            let to = stored_status(&current)?.transition(to, Mover::Staff)?;
+            http::check_if_match(&req, current.version)?;
+            let model = move_to(tx, current, to, By::Staff(signed_in.0.user_id), note.clone()).await?;
+            let version = model.version;
+            Ok((render_one(tx, model, Viewer::Staff).await?, version))
+        })
         .await?;
-        model
-    };
-    let version = model.version;
-    let body = render_one(&tx, model, Viewer::Staff).await?;
-    tx.commit().await?;
     Ok(http::ok_with_etag(&body, version))
 }
 
@@ -479,26 +467,57 @@ pub async fn update(
 ))]
 #[post("/applications/{id}/withdraw")]
 pub async fn withdraw(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
-    let tx = state.db.begin().await?;
-    let current = repo::applications::find_for_update(&tx, id.into_inner())
+    let id = id.into_inner();
+    let (body, version) = state
+        .db
+        .transaction(async |tx| {
+            let current = locked(tx, &actor, Action::Withdraw, id).await?;
+            let to = stored_status(&current)?.transition(ApplicationStatus::Withdrawn, Mover::Candidate)?;
+            let model = move_to(tx, current, to, By::Candidate, None).await?;
+            let version = model.version;
+            Ok((render_one(tx, model, Viewer::Candidate).await?, version))
+        })
+        .await?;
+    Ok(http::ok_with_etag(&body, version))
+}
+
+/// The application, locked, after checking the caller may `action` it.
+async fn locked(tx: &DatabaseTransaction, actor: &Actor, action: Action, id: Uuid) -> ApiResult<Model> {
+    let current = repo::applications::find_for_update(tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("application"))?;
-    policy::may(&actor, Action::Withdraw, object(&current))?;
+    policy::may(actor, action, object(&current))?;
+    Ok(current)
+}
+
+/// Moves the application to `to` (already checked against the workflow), with what comes
+/// with it in the same transaction: a hire counts on its position (the last one fills it); a
+/// withdrawn or rejected application gives its interview seat to the first in line and leaves
+/// the line it waited in. Staying put changes nothing.
+async fn move_to(
+    tx: &DatabaseTransaction,
+    current: Model,
+    to: ApplicationStatus,
+    by: By,
+    note: Option<String>,
+) -> ApiResult<Model> {
     let from = stored_status(&current)?;
-    let to = from.transition(ApplicationStatus::Withdrawn, Mover::Candidate)?;
-    let model = if to == from {
-        current
-    } else {
-        let model = repo::applications::set_status(&tx, &current, to)
-            .await?
-            .ok_or_else(ApiError::precondition_failed)?;
-        repo::applications::add_event(&tx, model.id, (Some(from), to), By::Candidate, None, model.updated_at).await?;
-        model
-    };
-    let version = model.version;
-    let body = render_one(&tx, model, Viewer::Candidate).await?;
-    tx.commit().await?;
-    Ok(http::ok_with_etag(&body, version))
+    if to == from {
+        return Ok(current);
+    }
+    match to {
+        ApplicationStatus::Hired => hire(tx, current.position_id).await?,
+        ApplicationStatus::Withdrawn => {
+            seats::release_all(tx, current.id, seats::Reason::Withdrawn, repo::now()).await?
+        }
+        ApplicationStatus::Rejected => seats::release_all(tx, current.id, seats::Reason::Rejected, repo::now()).await?,
+        _ => {}
+    }
+    let model = repo::applications::set_status(tx, &current, to)
+        .await?
+        .ok_or_else(ApiError::precondition_failed)?;
+    repo::applications::add_event(tx, model.id, (Some(from), to), by, note, model.updated_at).await?;
+    Ok(model)
 }
 
 /// One more hire for the position, under its row lock: refused once every opening is filled
@@ -543,6 +562,9 @@ async fn render(db: &impl ConnectionTrait, models: Vec<Model>, viewer: Viewer) -
     let tours = repo::tours::find_many(db, &unique(positions.values().map(|p| p.tour_id))).await?;
     let names = repo::organisations::names(db, &unique(positions.values().map(|p| p.organisation_id))).await?;
     let mut histories = repo::applications::histories(db, &ids).await?;
+    let mut bookings = repo::slots::active_bookings(db, &ids).await?;
+    let mut places = repo::slots::places(db, &ids).await?;
+    let booked_slots = repo::slots::find_many(db, &unique(bookings.values().filter_map(|b| b.slot_id))).await?;
     models
         .into_iter()
         .map(|m| {
@@ -550,8 +572,24 @@ async fn render(db: &impl ConnectionTrait, models: Vec<Model>, viewer: Viewer) -
                 .get(&m.position_id)
                 .ok_or_else(|| ApiError::internal("an application's position is gone"))?;
             let applied = applied_position(position, &stops_by_position, &stops, &tours, &names)?;
+            let tz = tour_zone(
+                tours
+                    .get(&m.tour_id)
+                    .ok_or_else(|| ApiError::internal("a position's tour is gone"))?,
+            )?;
+            let booking = bookings
+                .remove(&m.id)
+                .and_then(|b| Some(Booking::new(&b, booked_slots.get(&b.slot_id?)?, tz)));
+            let waiting = places.remove(&m.id).map(|(slot_id, position)| WaitingPlace {
+                slot_id,
+                application_id: m.id,
+                position,
+            });
             let history = histories.remove(&m.id).unwrap_or_default();
-            Ok(application(m, applied, history, viewer))
+            let mut a = application(m, applied, history, viewer);
+            a.booking = booking;
+            a.waiting = waiting;
+            Ok(a)
         })
         .collect()
 }
@@ -629,6 +667,8 @@ fn application(
             .collect(),
         created_at: m.created_at,
         updated_at: m.updated_at,
+        booking: None,
+        waiting: None,
         access_token: None,
     }
 }

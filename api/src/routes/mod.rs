@@ -4,10 +4,12 @@
 
 pub mod applications;
 pub mod auth;
+pub mod bookings;
 pub mod maps;
 pub mod ops;
 pub mod organisations;
 pub mod positions;
+pub mod slots;
 pub mod stats;
 pub mod stops;
 pub mod tours;
@@ -59,7 +61,17 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(applications::list)
         .service(applications::get)
         .service(applications::update)
-        .service(applications::withdraw);
+        .service(applications::withdraw)
+        .service(slots::list)
+        .service(slots::create)
+        .service(slots::get)
+        .service(slots::update)
+        .service(slots::delete)
+        .service(bookings::book)
+        .service(bookings::cancel)
+        .service(bookings::join_waitlist)
+        .service(bookings::leave_waitlist)
+        .service(bookings::bookings);
 }
 
 /// Operations endpoints at the root.

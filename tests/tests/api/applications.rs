@@ -1,11 +1,10 @@
 //! Applying from a phone, the candidate's token, idempotent retries, the hiring pipeline, the
 //! CSV export and the campaign figures.
 
-use crate::common::{Backend, TestApp, both, expect_json, expect_problem, spawn_with};
+use crate::common::{Backend, TestApp, both, count, expect_json, expect_problem, spawn_with};
 use crate::positions::{Campaign, campaign, id, position_body, post_position};
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 both!(
@@ -70,18 +69,6 @@ async fn open_position(app: &TestApp, c: &Campaign, openings: i64) -> String {
 
 fn path(application: &str) -> String {
     format!("/api/v1/applications/{application}")
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let backend = app.db.backend();
-    let row = app
-        .db
-        .conn()
-        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
 }
 
 async fn applying_gives_a_secret_token_shown_once(app: TestApp) {

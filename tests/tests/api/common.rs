@@ -181,6 +181,20 @@ impl TestApp {
     }
 }
 
+/// The one number a SQL query answers (`SELECT count(*) …`), straight from the database.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::Statement;
+    let backend = app.db.backend();
+    let row = app
+        .db
+        .conn()
+        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("a number")
+}
+
 /// Asserts the status and returns the JSON body.
 pub async fn expect_json(res: Response, status: StatusCode) -> Value {
     let got = res.status();
