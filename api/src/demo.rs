@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use jobtour_domain::application::{ApplicationFields, ApplicationInput, ApplicationStatus};
 use jobtour_domain::organisation::{OrganisationFields, OrganisationInput};
 use jobtour_domain::position::{PositionFields, PositionInput, PositionStatus, Staffing};
+use jobtour_domain::slot::{Capacity, grid};
 use jobtour_domain::text::Password;
 use jobtour_domain::tour::{StopFields, StopInput, TourFields, TourInput, TourStatus, end_of_day};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -195,6 +196,7 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
         .map(|(org, _)| org)
         .collect();
     load_positions(&tx, &tour, &employers, organiser_id, &mut report).await?;
+    load_slots(&tx, &tour, &employers, &mut report).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -210,12 +212,7 @@ async fn load_stops(tx: &impl ConnectionTrait, tour: &tour::Model, report: &mut 
             continue;
         }
         let date = tour.starts_on + chrono::Days::new(day as u64);
-        let at = |h| {
-            tz.from_local_datetime(&date.and_time(NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN)))
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| ApiError::internal("no such local time"))
-        };
+        let at = |h| local(tz, date, h, 0);
         let fields = StopFields::parse(
             StopInput {
                 city: (*city).to_owned(),
@@ -548,6 +545,81 @@ async fn load_positions(
         report.created.push(format!("{made} applications"));
     } else {
         report.found.push(format!("{APPLICATIONS} applications"));
+    }
+    Ok(())
+}
+
+/// The instant of `h:m` on `day` in `tz` (the earlier one, should the clock go back).
+fn local(tz: chrono_tz::Tz, day: NaiveDate, h: u32, m: u32) -> ApiResult<chrono::DateTime<Utc>> {
+    let time = NaiveTime::from_hms_opt(h, m, 0).ok_or_else(|| ApiError::internal("no such time"))?;
+    tz.from_local_datetime(&day.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ApiError::internal("no such local time"))
+}
+
+/// Interview slots of every employer at every stop (09:30 to 12:00, twenty minutes, two seats
+/// each), and a seat for each application at the interview stage, at its preferred stop.
+async fn load_slots(
+    tx: &impl ConnectionTrait,
+    tour: &tour::Model,
+    employers: &[&organisation::Model],
+    report: &mut Report,
+) -> ApiResult<()> {
+    let tz = crate::routes::stops::tour_zone(tour)?;
+    let stops = repo::stops::all_for_tour(tx, tour.id).await?;
+    let capacity = Capacity::parse(2).map_err(|e| ApiError::internal(e.message))?;
+    let mut created = 0;
+    for org in employers {
+        for stop in &stops {
+            if !repo::slots::of_employer_at(tx, stop.id, org.id).await?.is_empty() {
+                continue;
+            }
+            let day = stop.arrives_at.with_timezone(&tz).date_naive();
+            let place = repo::slots::Place {
+                stop_id: stop.id,
+                tour_id: tour.id,
+                organisation_id: org.id,
+            };
+            for times in grid(local(tz, day, 9, 30)?, local(tz, day, 12, 0)?, 20)? {
+                let written = repo::slots::Written {
+                    times,
+                    capacity,
+                    position_id: None,
+                };
+                repo::slots::insert(tx, place, written).await?;
+                created += 1;
+            }
+        }
+    }
+    if created > 0 {
+        report.created.push(format!("{created} interview slots"));
+    }
+    let filter = repo::applications::Filter {
+        tour_id: Some(tour.id),
+        status: Some(ApplicationStatus::Interview),
+        ..Default::default()
+    };
+    let page = crate::http::PageRequest {
+        limit: 500,
+        after: None,
+    };
+    let mut booked = 0;
+    for application in repo::applications::list(tx, &filter, &page).await? {
+        let Some(stop_id) = application.preferred_stop_id else {
+            continue;
+        };
+        if repo::slots::active_booking(tx, application.id).await?.is_some() {
+            continue;
+        }
+        let slots = repo::slots::of_employer_at(tx, stop_id, application.organisation_id).await?;
+        if let Some(slot) = slots.iter().find(|s| s.booked < s.capacity) {
+            crate::seats::book(tx, &application, slot, false, repo::now()).await?;
+            booked += 1;
+        }
+    }
+    if booked > 0 {
+        report.created.push(format!("{booked} interview bookings"));
     }
     Ok(())
 }

@@ -467,4 +467,50 @@ mod tests {
         assert_eq!(decide(&partner, Action::Read, stats(false)), Err(Denial::Hidden));
         assert_eq!(decide(&organiser, Action::Read, stats(false)), Ok(()));
     }
+
+    #[test]
+    fn employers_run_their_slots_and_candidates_take_the_seats() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (partner, _) = staff(Role::Partner, Some(own));
+        let (organiser, _) = staff(Role::Organiser, None);
+        let candidate = Actor::Candidate {
+            application_id: Uuid::now_v7(),
+        };
+        let slot = |organisation_id, public| Object::Slot {
+            organisation_id,
+            public,
+        };
+        assert_eq!(decide(&Actor::Anonymous, Action::Read, slot(other, true)), Ok(()));
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Read, slot(other, false)),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(decide(&partner, Action::Update, slot(own, true)), Ok(()));
+        assert_eq!(
+            decide(&partner, Action::Update, slot(other, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&partner, Action::ForceDelete, slot(own, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&organiser, Action::ForceDelete, slot(other, true)), Ok(()));
+        assert_eq!(decide(&candidate, Action::Update, Object::Seat), Ok(()));
+        assert_eq!(decide(&partner, Action::Update, Object::Seat), Err(Denial::Forbidden));
+        assert_eq!(decide(&organiser, Action::Update, Object::Seat), Err(Denial::Forbidden));
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Update, Object::Seat),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(
+            decide(&partner, Action::Read, Object::SlotBookings { public: true }),
+            Ok(())
+        );
+        assert_eq!(
+            decide(&candidate, Action::Read, Object::SlotBookings { public: true }),
+            Err(Denial::Forbidden)
+        );
+        assert!(sees_candidates(&partner, own) && !sees_candidates(&partner, other));
+        assert!(sees_candidates(&organiser, other) && !sees_candidates(&candidate, other));
+    }
 }

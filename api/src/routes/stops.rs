@@ -295,7 +295,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let tx = state.db.begin().await?;
     let (_, current) = locked_stop(&tx, &signed_in, id.into_inner()).await?;
-    let in_use = "candidates chose this stop for their interview: it cannot be removed";
+    let in_use = "interview slots are planned at this stop, or candidates chose it: it cannot be removed";
     http::delete_versioned(tx, &req, current.version, in_use, async |tx| {
         repo::stops::delete(tx, current.id, current.version).await
     })

@@ -105,6 +105,18 @@ async fn the_demo_loads_once_and_twice_changes_nothing(app: TestApp) {
             .iter()
             .all(|s| s["applications"].as_i64().unwrap() > 0)
     );
+    // Interview slots at every stop, and the candidates at the interview stage booked in them.
+    let stop_id = first["stops"]["items"][0]["id"].as_str().unwrap();
+    let slots = all(&app, &format!("/api/v1/stops/{stop_id}/slots?limit=200")).await;
+    assert_eq!(
+        slots.len(),
+        4 * 7,
+        "four employers, seven twenty-minute slots from 09:30"
+    );
+    assert_eq!(slots[0]["starts_at"].as_str().unwrap()[11..], *"09:30:00+02:00");
+    let booked = applications.iter().filter(|a| a["booking"].is_object()).count();
+    let interviews = applications.iter().filter(|a| a["status"] == "interview").count();
+    assert!(booked > 0 && booked <= interviews, "{booked} of {interviews}");
     let searched = expect_json(app.get("/api/v1/positions?q=conseiller", None).await, StatusCode::OK).await;
     assert!(!searched["items"].as_array().unwrap().is_empty());
     let again = jobtour_api::demo::load(&app.db).await.unwrap();

@@ -39,6 +39,10 @@ struct World {
     own_application: String,
     other_application: String,
     candidate_token: String,
+    /// Interview slots at the public stop: A's and B's; and A's at the draft tour's stop.
+    own_slot: String,
+    other_slot: String,
+    draft_slot: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -99,7 +103,19 @@ async fn world(app: &TestApp) -> World {
     )
     .await;
     let other_application = crate::applications::apply(app, &other_position, "other@matrix.example").await;
+    crate::positions::join(app, &id(&draft), &a).await;
+    let slot = |stop: &Value, org: &str, hour: u32| {
+        let body = json!({ "organisation_id": org, "starts_at": format!("2027-10-19T{hour:02}:00:00+02:00"),
+                           "ends_at": format!("2027-10-19T{hour:02}:20:00+02:00") });
+        let path = format!("/api/v1/stops/{}/slots", id(stop));
+        async move { id(&expect_json(app.post(&path, Some(&app.organiser), &body).await, StatusCode::CREATED).await) }
+    };
+    let (own_slot, other_slot) = (slot(&public_stop, &a, 10).await, slot(&public_stop, &b, 10).await);
+    let draft_slot = slot(&draft_stop, &a, 10).await;
     World {
+        own_slot,
+        other_slot,
+        draft_slot,
         own_position,
         own_draft_position,
         other_position,
@@ -142,6 +158,11 @@ async fn authorisation_matrix(app: TestApp) {
     let openings = json!({ "openings": 3 });
     let screening = json!({ "status": "screening" });
     let apply_body = |n: &str| crate::applications::application_body(&format!("{n}@apply.matrix.example"));
+    let slot_body = |org: &str, hour: u32| {
+        json!({ "organisation_id": org, "starts_at": format!("2027-10-19T{hour:02}:00:00+02:00"),
+                                                   "ends_at": format!("2027-10-19T{hour:02}:20:00+02:00") })
+    };
+    let capacity = json!({ "capacity": 2 });
     let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
     let (ok, created, gone, unauth, forbidden, hidden) = (
         StatusCode::OK,
@@ -226,7 +247,8 @@ async fn authorisation_matrix(app: TestApp) {
         (Organiser, patch.clone(), format!("/api/v1/stops/{}", w.public_stop), Some(notes.clone()), ok),
         (Partner, delete.clone(), format!("/api/v1/stops/{}", w.public_stop), None, forbidden),
         (Anonymous, delete.clone(), format!("/api/v1/stops/{}", w.draft_stop), None, unauth),
-        (Organiser, delete.clone(), format!("/api/v1/stops/{}", w.draft_stop), None, gone),
+        // (The draft stop has an interview slot: a stop with slots stays.)
+        (Organiser, delete.clone(), format!("/api/v1/stops/{}", w.draft_stop), None, StatusCode::CONFLICT),
         (Anonymous, get.clone(), format!("/api/v1/tours/{}/schedule", w.draft_tour), None, hidden),
         (Anonymous, get.clone(), format!("/api/v1/tours/{}/schedule", w.public_tour), None, ok),
         (Partner, get.clone(), format!("/api/v1/tours/{}/calendar.ics", w.draft_tour), None, hidden),
@@ -240,7 +262,7 @@ async fn authorisation_matrix(app: TestApp) {
         (Partner, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.draft_tour, w.own_org), None, hidden),
         // (A takes part already: the world posts its positions there.)
         (Organiser, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, ok),
-        (Organiser, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.draft_tour, w.own_org), None, created),
+        (Organiser, put.clone(), format!("/api/v1/tours/{}/partners/{}", w.draft_tour, w.other_org), None, created),
         (Partner, delete.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, forbidden),
         (Anonymous, delete.clone(), format!("/api/v1/tours/{}/partners/{}", w.public_tour, w.own_org), None, unauth),
         // positions: the board is public; employers post and edit their own; drafts are theirs alone
@@ -268,6 +290,47 @@ async fn authorisation_matrix(app: TestApp) {
         (Partner, delete.clone(), format!("/api/v1/positions/{}", w.other_draft_position), None, hidden),
         (Partner, delete.clone(), format!("/api/v1/positions/{}", w.own_draft_position), None, gone),
         (Organiser, delete.clone(), format!("/api/v1/positions/{}", w.other_draft_position), None, gone),
+        // interview slots: the employer runs its own; the public reads them for published tours
+        (Anonymous, get.clone(), format!("/api/v1/stops/{}/slots", w.public_stop), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/stops/{}/slots", w.draft_stop), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/stops/{}/slots", w.draft_stop), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/slots/{}", w.other_slot), None, ok),
+        (Partner, get.clone(), format!("/api/v1/slots/{}", w.draft_slot), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/slots/{}", w.draft_slot), None, ok),
+        (Anonymous, post.clone(), format!("/api/v1/stops/{}/slots", w.public_stop), Some(slot_body(&w.own_org, 11)), unauth),
+        (Candidate, post.clone(), format!("/api/v1/stops/{}/slots", w.public_stop), Some(slot_body(&w.own_org, 11)), forbidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/slots", w.public_stop), Some(slot_body(&w.own_org, 11)), created),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/slots", w.public_stop), Some(slot_body(&w.other_org, 12)), forbidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/slots", w.draft_stop), Some(slot_body(&w.own_org, 12)), hidden),
+        (Organiser, post.clone(), format!("/api/v1/stops/{}/slots", w.public_stop), Some(slot_body(&w.other_org, 12)), created),
+        (Anonymous, patch.clone(), format!("/api/v1/slots/{}", w.own_slot), Some(capacity.clone()), unauth),
+        (Candidate, patch.clone(), format!("/api/v1/slots/{}", w.own_slot), Some(capacity.clone()), forbidden),
+        (Partner, patch.clone(), format!("/api/v1/slots/{}", w.other_slot), Some(capacity.clone()), forbidden),
+        (Partner, patch.clone(), format!("/api/v1/slots/{}", w.draft_slot), Some(capacity.clone()), hidden),
+        (Partner, patch.clone(), format!("/api/v1/slots/{}", w.own_slot), Some(capacity.clone()), ok),
+        (Organiser, patch.clone(), format!("/api/v1/slots/{}", w.other_slot), Some(capacity.clone()), ok),
+        // seats: the candidate books and waits with its token; staff do not book for it
+        (Anonymous, put.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, unauth),
+        (Partner, put.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, forbidden),
+        (Organiser, put.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, forbidden),
+        (Candidate, put.clone(), format!("/api/v1/slots/{}/booking", w.draft_slot), None, hidden),
+        (Candidate, put.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, created),
+        (Anonymous, get.clone(), format!("/api/v1/slots/{}/bookings", w.own_slot), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/slots/{}/bookings", w.own_slot), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/slots/{}/bookings", w.other_slot), None, ok),
+        (Partner, get.clone(), format!("/api/v1/slots/{}/bookings", w.draft_slot), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/slots/{}/bookings", w.own_slot), None, ok),
+        (Anonymous, delete.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, unauth),
+        (Partner, delete.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, forbidden),
+        (Candidate, delete.clone(), format!("/api/v1/slots/{}/booking", w.own_slot), None, gone),
+        (Anonymous, put.clone(), format!("/api/v1/slots/{}/waitlist", w.own_slot), None, unauth),
+        (Partner, put.clone(), format!("/api/v1/slots/{}/waitlist", w.own_slot), None, forbidden),
+        (Anonymous, delete.clone(), format!("/api/v1/slots/{}/waitlist", w.own_slot), None, unauth),
+        (Organiser, delete.clone(), format!("/api/v1/slots/{}/waitlist", w.own_slot), None, forbidden),
+        (Anonymous, delete.clone(), format!("/api/v1/slots/{}", w.own_slot), None, unauth),
+        (Partner, delete.clone(), format!("/api/v1/slots/{}", w.other_slot), None, forbidden),
+        (Partner, delete.clone(), format!("/api/v1/slots/{}", w.own_slot), None, gone),
+        (Organiser, delete.clone(), format!("/api/v1/slots/{}", w.draft_slot), None, gone),
         // applications: anyone applies; the candidate opens its own; employers their own; organisers all
         (Anonymous, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("anon")), created),
         (Candidate, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("cand")), created),
