@@ -44,6 +44,9 @@ pub struct Problem {
     /// For `stops_outside_tour`: the stops the change would leave outside the tour.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_ids: Option<Vec<uuid::Uuid>>,
+    /// For `slots_outside_stop`: the interview slots the change would leave outside the stop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot_ids: Option<Vec<uuid::Uuid>>,
     /// For `slot_overlap`: the employer's slot this one would overlap; for `already_booked` and
     /// `already_waiting`: the slot the application is booked in or waits for.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +81,7 @@ pub struct ErrorParts {
     conflicting_stop_id: Option<uuid::Uuid>,
     stop_ids: Option<Vec<uuid::Uuid>>,
     slot_id: Option<uuid::Uuid>,
+    slot_ids: Option<Vec<uuid::Uuid>>,
     retry_after: Option<u64>,
     /// The database gave up the transaction to break a deadlock or a serialization conflict:
     /// running it again will likely succeed.
@@ -98,6 +102,7 @@ impl ApiError {
             conflicting_stop_id: None,
             stop_ids: None,
             slot_id: None,
+            slot_ids: None,
             retry_after: None,
             retryable: false,
             allow: None,
@@ -199,6 +204,7 @@ impl ApiError {
             allowed: self.allowed.clone(),
             conflicting_stop_id: self.conflicting_stop_id,
             stop_ids: self.stop_ids.clone(),
+            slot_ids: self.slot_ids.clone(),
             slot_id: self.slot_id,
         }
     }
@@ -343,6 +349,17 @@ impl From<DomainError> for ApiError {
                 "slot_has_bookings",
                 format!("{booked} candidate(s) booked this slot: an organiser may delete it with ?force=true"),
             ),
+            DomainError::SlotsOutsideStop { slots } => {
+                let mut e = Self::conflict(
+                    "slots_outside_stop",
+                    format!(
+                        "{} interview slot(s) would fall outside the stop's stay: move or delete them first",
+                        slots.len()
+                    ),
+                );
+                e.slot_ids = Some(slots);
+                e
+            }
             DomainError::SlotFull => {
                 Self::conflict("slot_full", "every seat of this slot is taken: join its waiting list")
             }

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, Violation, violation};
 use crate::repo::{self, slots};
 use chrono::{DateTime, Utc};
 use jobtour_domain::DomainError;
+use jobtour_domain::application::ApplicationStatus;
 use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::VecDeque;
 use uuid::Uuid;
@@ -155,6 +156,14 @@ pub async fn leave_line(tx: &impl ConnectionTrait, place: &waiting_place::Model)
     Ok(())
 }
 
+/// Takes the application out of whatever line it waits in (a hired candidate waits no more).
+pub async fn leave_lines(tx: &impl ConnectionTrait, application_id: Uuid) -> ApiResult<()> {
+    if let Some(place) = slots::waiting_place(tx, application_id).await? {
+        leave_line(tx, &place).await?;
+    }
+    Ok(())
+}
+
 /// An application leaves the game (withdrawn, rejected): its booking is cancelled (the seat
 /// goes to the first in line) and it leaves the line it waits in.
 pub async fn release_all(
@@ -163,9 +172,7 @@ pub async fn release_all(
     reason: Reason,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if let Some(place) = slots::waiting_place(tx, application_id).await? {
-        leave_line(tx, &place).await?;
-    }
+    leave_lines(tx, application_id).await?;
     if let Some(held) = slots::active_booking(tx, application_id).await? {
         cancel(tx, &held, reason, now).await?;
     }
@@ -189,9 +196,16 @@ pub async fn fill_from_line(tx: &impl ConnectionTrait, slot_id: Uuid, now: DateT
             let Some(first) = slots::first_in_line(tx, slot.id).await? else {
                 break;
             };
-            // The promoted candidate's row, locked as every booking path locks it.
-            repo::applications::find_for_update(tx, first.application_id).await?;
+            // The promoted candidate's row, locked as every booking path locks it. One that left
+            // the pipeline has left the line already; should one be found, it is passed over.
+            let candidate = repo::applications::find_for_update(tx, first.application_id).await?;
             leave_line(tx, &first).await?;
+            let active = candidate
+                .and_then(|a| ApplicationStatus::parse(&a.status).ok())
+                .is_some_and(ApplicationStatus::is_active);
+            if !active {
+                continue;
+            }
             if let Some(held) = slots::active_booking(tx, first.application_id).await? {
                 slots::cancel_booking(tx, held.id, Reason::Moved.as_str(), now).await?;
                 if let Some(other) = held.slot_id {

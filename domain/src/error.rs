@@ -72,6 +72,9 @@ pub enum DomainError {
     /// A slot with bookings cannot simply go.
     #[error("the slot has {booked} booking(s)")]
     SlotHasBookings { booked: i32 },
+    /// New stop times would leave these interview slots outside the stop.
+    #[error("{} slot(s) would fall outside the stop", .slots.len())]
+    SlotsOutsideStop { slots: Vec<uuid::Uuid> },
     /// Every seat of the slot is taken.
     #[error("the slot is full")]
     SlotFull,

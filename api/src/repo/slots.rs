@@ -64,11 +64,17 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, version: i32, w: Writte
         updated_at: Set(super::now()),
         ..Default::default()
     };
-    if super::update_versioned(db, changes, (Column::Id, id), (Column::Version, version)).await? {
-        find(db, id).await
-    } else {
-        Ok(None)
+    if !super::update_versioned(db, changes, (Column::Id, id), (Column::Version, version)).await? {
+        return Ok(None);
     }
+    // The active bookings keep the slot's start, for the record should the slot go.
+    booking::Entity::update_many()
+        .col_expr(booking::Column::SlotStartsAt, Expr::value(w.times.starts_at()))
+        .filter(booking::Column::SlotId.eq(id))
+        .filter(booking::Column::Status.eq("active"))
+        .exec(db)
+        .await?;
+    find(db, id).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid, version: i32) -> Result<bool, DbErr> {
@@ -101,6 +107,11 @@ pub async fn of_employer_at(
         .order_by_asc(Column::StartsAt)
         .all(db)
         .await
+}
+
+/// Every slot at a stop.
+pub async fn of_stop(db: &impl ConnectionTrait, stop_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    Entity::find().filter(Column::StopId.eq(stop_id)).all(db).await
 }
 
 /// The list's filters.

@@ -491,9 +491,10 @@ async fn locked(tx: &DatabaseTransaction, actor: &Actor, action: Action, id: Uui
 }
 
 /// Moves the application to `to` (already checked against the workflow), with what comes
-/// with it in the same transaction: a hire counts on its position (the last one fills it); a
-/// withdrawn or rejected application gives its interview seat to the first in line and leaves
-/// the line it waited in. Staying put changes nothing.
+/// with it in the same transaction: a hire counts on its position (the last one fills it) and
+/// takes the candidate out of any waiting line; a withdrawn or rejected application gives its
+/// interview seat to the first in line and leaves the line it waited in. Staying put changes
+/// nothing.
 async fn move_to(
     tx: &DatabaseTransaction,
     current: Model,
@@ -506,7 +507,10 @@ async fn move_to(
         return Ok(current);
     }
     match to {
-        ApplicationStatus::Hired => hire(tx, current.position_id).await?,
+        ApplicationStatus::Hired => {
+            hire(tx, current.position_id).await?;
+            seats::leave_lines(tx, current.id).await?;
+        }
         ApplicationStatus::Withdrawn => {
             seats::release_all(tx, current.id, seats::Reason::Withdrawn, repo::now()).await?
         }

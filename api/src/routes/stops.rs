@@ -16,6 +16,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use jobtour_domain::DomainError;
+use jobtour_domain::interval::Interval;
+use jobtour_domain::slot::SlotTimes;
 use jobtour_domain::tour::{StopFields, StopInput, StopTimes, TourDates, first_overlap, parse_timezone};
 use sea_orm::DatabaseTransaction;
 use serde::{Deserialize, Serialize};
@@ -274,6 +276,15 @@ pub async fn update(
     };
     let fields = StopFields::parse(input, tour_dates(&tour)?, tz)?;
     http::check_if_match(&req, current.version)?;
+    let outside: Vec<Uuid> = repo::slots::of_stop(&tx, current.id)
+        .await?
+        .into_iter()
+        .filter(|s| SlotTimes::new(s.starts_at, s.ends_at).is_ok_and(|t| !t.inside(fields.times)))
+        .map(|s| s.id)
+        .collect();
+    if !outside.is_empty() {
+        return Err(DomainError::SlotsOutsideStop { slots: outside }.into());
+    }
     ensure_no_overlap(&tx, tour.id, fields.times, Some(current.id)).await?;
     let model = repo::stops::update(&tx, current.id, current.version, fields)
         .await?

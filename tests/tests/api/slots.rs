@@ -23,6 +23,7 @@ both!(
     two_hundred_candidates_race_for_ten_seats,
     one_application_fired_at_twenty_slots_books_one,
     thirty_candidates_join_a_line_at_once,
+    a_stop_keeps_its_slots_inside_and_a_hired_candidate_leaves_the_line,
 );
 
 /// A campaign with one open position of the employer at both stops.
@@ -891,4 +892,42 @@ async fn thirty_candidates_join_a_line_at_once(app: TestApp) {
     for ((a, t), place) in tokens.iter().zip(&places) {
         assert_eq!(application(&app, a, t).await["waiting"]["position"], *place);
     }
+}
+
+async fn a_stop_keeps_its_slots_inside_and_a_hired_candidate_leaves_the_line(app: TestApp) {
+    let w = world(&app).await;
+    let early = slot_at(&app, &w, 9, 1).await;
+    let late = slot_at(&app, &w, 16, 1).await;
+    let stop = format!("/api/v1/stops/{}", w.c.stops[0]);
+    let res = app
+        .patch(
+            &stop,
+            Some(&app.organiser),
+            &json!({ "arrives_at": "2027-10-19T10:00:00+02:00", "departs_at": "2027-10-19T16:00:00+02:00" }),
+        )
+        .await;
+    let p = expect_problem(res, StatusCode::CONFLICT, "slots_outside_stop").await;
+    let named: HashSet<&str> = p["slot_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(named, HashSet::from([early.as_str(), late.as_str()]));
+    let res = app
+        .patch(
+            &stop,
+            Some(&app.organiser),
+            &json!({ "arrives_at": "2027-10-19T08:30:00+02:00" }),
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
+    // A hired candidate waits in no line any more.
+    let (_, holder) = candidate(&app, &w, "holder@example.org").await;
+    expect_json(book(&app, &early, &holder, "").await, StatusCode::CREATED).await;
+    let (a, token) = candidate(&app, &w, "hired@example.org").await;
+    expect_json(wait(&app, &early, &token, "").await, StatusCode::CREATED).await;
+    crate::applications::move_to(&app, &w.c.partner, &a, &["screening", "interview", "offered", "hired"]).await;
+    assert_eq!(application(&app, &a, &token).await["waiting"], Value::Null);
+    assert_eq!(seats(&app, &early).await, (1, 0, 0));
 }
