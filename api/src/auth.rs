@@ -6,7 +6,7 @@ use crate::repo;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -84,45 +84,54 @@ impl FromRequest for Actor {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
+    /// Resolves the bearer token once per request: the actor is kept in the request's extensions
+    /// (for a second extractor, and for the audit log).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let Some(actor) = req.extensions().get::<Actor>().copied() {
+            return Box::pin(futures_util::future::ready(Ok(actor)));
+        }
+        let req = req.clone();
         Box::pin(async move {
-            let Some(header) = header else {
-                return Ok(Actor::Anonymous);
-            };
-            let invalid = || {
-                ApiError::new(
-                    actix_web::http::StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    "the bearer token is not valid, has expired or was revoked: log in again",
-                )
-            };
-            let header = header.map_err(|_| invalid())?;
-            let token = header
-                .strip_prefix("Bearer ")
-                .or_else(|| header.strip_prefix("bearer "))
-                .map(str::trim)
-                .ok_or_else(invalid)?;
-            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let db = state.db.conn();
-            if token.starts_with(STAFF_TOKEN_PREFIX) {
-                let staff = repo::sessions::find_active(db, &token_hash(token), repo::now())
-                    .await?
-                    .ok_or_else(invalid)?;
-                Ok(Actor::Staff(staff))
-            } else if token.starts_with(CANDIDATE_TOKEN_PREFIX) {
-                let application_id = repo::applications::id_for_token(db, &token_hash(token))
-                    .await?
-                    .ok_or_else(invalid)?;
-                Ok(Actor::Candidate { application_id })
-            } else {
-                Err(invalid())
-            }
+            let actor = resolve(&req).await?;
+            req.extensions_mut().insert(actor);
+            Ok(actor)
         })
+    }
+}
+
+async fn resolve(req: &HttpRequest) -> ApiResult<Actor> {
+    let Some(header) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Actor::Anonymous);
+    };
+    let invalid = || {
+        ApiError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the bearer token is not valid, has expired or was revoked: log in again",
+        )
+    };
+    let header = header.to_str().map_err(|_| invalid())?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(invalid)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("AppState missing"))?;
+    let db = state.db.conn();
+    if token.starts_with(STAFF_TOKEN_PREFIX) {
+        let staff = repo::sessions::find_active(db, &token_hash(token), repo::now())
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(Actor::Staff(staff))
+    } else if token.starts_with(CANDIDATE_TOKEN_PREFIX) {
+        let application_id = repo::applications::id_for_token(db, &token_hash(token))
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(Actor::Candidate { application_id })
+    } else {
+        Err(invalid())
     }
 }
 

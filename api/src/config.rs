@@ -85,6 +85,11 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
     pub idempotency_ttl_secs: u64,
 
+    /// Months after a tour ends before its candidates' personal data is erased (checked daily).
+    #[arg(long, env = "JOBTOUR_RETENTION_MONTHS", value_name = "JOBTOUR_RETENTION_MONTHS", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub retention_months: u32,
+
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
@@ -109,6 +114,7 @@ impl ServeSettings {
             shutdown_timeout_secs: 30,
             privacy_notice_version: "2026-11".to_owned(),
             idempotency_ttl_secs: 86_400,
+            retention_months: 24,
             no_migrate: false,
             demo: false,
         }

@@ -20,6 +20,7 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use uuid::Uuid;
 
 /// The request header.
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -163,18 +164,21 @@ impl Claim {
         self.secret
     }
 
-    /// Stores the answer (its body without secrets), inside the transaction that did the work.
+    /// Stores the answer (its body without secrets, about `resource_id`), inside the transaction
+    /// that did the work.
     /// A key taken over meanwhile (this claim was thought abandoned) is a 409: the caller's
     /// transaction then rolls back, and the request that holds the key decides.
     pub async fn complete(
         &self,
         tx: &impl ConnectionTrait,
+        resource_id: Uuid,
         status: StatusCode,
         location: Option<String>,
         etag: Option<String>,
         body: &serde_json::Value,
     ) -> ApiResult<()> {
         let answer = store::Answer {
+            resource_id: Some(resource_id),
             status: status.as_u16(),
             location,
             etag,

@@ -1,6 +1,7 @@
 //! The jobtour HTTP API: a request enters in `routes/`, is authorised by `policy`, decided by
 //! the `jobtour_domain` crate, persisted by `repo/` and rendered back by `routes/`.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod policy;
+pub mod privacy;
 pub mod repo;
 pub mod routes;
 pub mod seats;

@@ -5,7 +5,7 @@ use jobtour_api::config::{DbSettings, LogFormat, ServeSettings};
 use jobtour_api::db::Db;
 use jobtour_api::routes::users::{NewUser, create_user};
 use jobtour_api::startup::Application;
-use jobtour_api::{demo, openapi, telemetry};
+use jobtour_api::{demo, openapi, privacy, telemetry};
 use std::io::Read;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -50,6 +50,20 @@ enum Command {
     Demo,
     /// Print the OpenAPI document (YAML), as committed in openapi.yaml.
     Openapi,
+    /// Erase the personal data of candidates whose tour ended more than the retention period
+    /// ago (the server also does it daily). Prints counts, no personal data.
+    Purge {
+        /// The moment to purge as of (RFC 3339); now by default.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Count what would be erased, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Months after a tour ends before its candidates' personal data is erased.
+        #[arg(long, env = "JOBTOUR_RETENTION_MONTHS", value_name = "JOBTOUR_RETENTION_MONTHS", default_value_t = 24,
+              value_parser = clap::value_parser!(u32).range(1..=120))]
+        retention_months: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +162,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print_demo(&db).await?;
         }
         Command::Openapi => print!("{}", openapi::yaml()),
+        Command::Purge {
+            now,
+            dry_run,
+            retention_months,
+        } => {
+            let db = Db::connect(&cli.db).await?;
+            db.migrate().await?;
+            let now = now.map_or_else(jobtour_api::repo::now, |t| t.to_utc());
+            let purged = privacy::purge(&db, now, retention_months, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let verb = if dry_run { "would erase" } else { "erased" };
+            println!(
+                "{verb} the personal data of {} application(s) of tours ended more than {retention_months} months before {}",
+                purged.applications,
+                now.format("%Y-%m-%d")
+            );
+        }
     }
     Ok(())
 }

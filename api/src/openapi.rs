@@ -32,6 +32,8 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "stops", description = "Where the bus stops, when"),
         (name = "positions", description = "The job board: open positions at the stops"),
         (name = "applications", description = "Applying, candidate self-service and the hiring pipeline"),
+        (name = "slots", description = "Interview slots at the stops, bookings and waiting lines"),
+        (name = "audit", description = "Who changed what"),
         (name = "operations", description = "Health and metrics"),
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),

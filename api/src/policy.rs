@@ -21,6 +21,8 @@ pub enum Action {
     Withdraw,
     /// Delete what others depend on (a slot with bookings, cancelling them).
     ForceDelete,
+    /// Take away everything held about a candidate (GDPR Art. 15 and 20).
+    Export,
 }
 
 /// What it wants to do it to. Collections stand for "list" (Read) and "create" (Create).
@@ -71,6 +73,8 @@ pub enum Object {
     },
     /// A seat in a slot, or a place in its line, for the caller's own application.
     Seat,
+    /// The audit log (organisers).
+    Audit,
 }
 
 /// Why an action is refused.
@@ -171,7 +175,16 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
 fn candidate(own: Uuid, action: Action, object: Object) -> Result<(), Denial> {
     match object {
         Object::Seat => Ok(()),
-        Object::Application { id, .. } if id == own && matches!(action, Action::Read | Action::Withdraw) => Ok(()),
+        // The candidate reads, withdraws, exports and erases its own application.
+        Object::Application { id, .. }
+            if id == own
+                && matches!(
+                    action,
+                    Action::Read | Action::Withdraw | Action::Export | Action::Delete
+                ) =>
+        {
+            Ok(())
+        }
         Object::Application { id, .. } if id != own => Err(Denial::Hidden),
         _ => Err(Denial::Forbidden),
     }
@@ -253,6 +266,7 @@ fn object_name(object: Object) -> &'static str {
         Object::Applications | Object::Application { .. } => "application",
         Object::Slot { .. } | Object::SlotBookings { .. } => "slot",
         Object::Seat => "booking",
+        Object::Audit => "audit log",
     }
 }
 
@@ -264,6 +278,7 @@ fn verb(action: Action) -> &'static str {
         Action::Delete => "delete",
         Action::Withdraw => "withdraw",
         Action::ForceDelete => "force-delete",
+        Action::Export => "export",
     }
 }
 

@@ -29,6 +29,8 @@ pub enum Reason {
     Rejected,
     /// An organiser deleted the slot.
     SlotDeleted,
+    /// The candidate's personal data was erased.
+    Erased,
 }
 
 impl Reason {
@@ -39,6 +41,7 @@ impl Reason {
             Self::Withdrawn => "withdrawn",
             Self::Rejected => "rejected",
             Self::SlotDeleted => "slot_deleted",
+            Self::Erased => "erased",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Builds the application (middleware, routes, OpenAPI) and the HTTP server. Tests bind
 //! port 0 and read the port back.
 
+use crate::audit;
 use crate::config::{DbSettings, ServeSettings};
 use crate::db::Db;
 use crate::edge;
@@ -71,6 +72,7 @@ impl Application {
                 .wrap(from_fn(edge::refuse_nul))
                 .wrap(from_fn(telemetry::catch_panic))
                 .wrap(cors(&origins))
+                .wrap(from_fn(audit::record))
                 .wrap(from_fn(metrics::track))
                 .wrap(TracingLogger::<JobtourSpans>::new())
                 .wrap(from_fn(telemetry::request_id))
@@ -81,7 +83,7 @@ impl Application {
             server = server.workers(settings.workers);
         }
         let server = server.listen(listener)?.run();
-        let chores = housekeeping::spawn(db.clone());
+        let chores = housekeeping::spawn(db.clone(), settings.retention_months);
         Ok(Self {
             port,
             server,

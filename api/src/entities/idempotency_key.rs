@@ -21,6 +21,8 @@ pub struct Model {
     pub secret_salt: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// The resource the answer is about (erasure removes the record with it).
+    pub resource_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,10 +3,12 @@
 
 pub mod application;
 pub mod application_event;
+pub mod audit_log;
 pub mod booking;
 pub mod idempotency_key;
 pub mod login_throttle;
 pub mod organisation;
+pub mod outbox;
 pub mod position;
 pub mod position_stop;
 pub mod session;
@@ -16,3 +18,5 @@ pub mod tour;
 pub mod tour_partner;
 pub mod user;
 pub mod waiting_place;
+pub mod webhook;
+pub mod webhook_delivery;

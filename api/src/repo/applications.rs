@@ -5,6 +5,7 @@ use crate::entities::application_event;
 use crate::http::PageRequest;
 use chrono::{DateTime, Utc};
 use jobtour_domain::application::{ApplicationFields, ApplicationStatus};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -70,6 +71,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: New<'_>) -> Result<(Model, a
         version: Set(1),
         created_at: Set(new.now),
         updated_at: Set(new.now),
+        erased_at: Set(None),
     };
     let model = Entity::insert(model).exec_with_returning(db).await?;
     let event = add_event(
@@ -82,6 +84,60 @@ pub async fn insert(db: &impl ConnectionTrait, new: New<'_>) -> Result<(Model, a
     )
     .await?;
     Ok((model, event))
+}
+
+/// Every application made with this (lower-cased) e-mail, oldest first.
+pub async fn with_email(db: &impl ConnectionTrait, email: &str) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::Email.eq(email))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// Clears the application's personal data (names, e-mail, phone, message, access token) and the
+/// notes of its history; the row stays, anonymous, for the figures.
+pub async fn erase(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::FirstName, Expr::value(Option::<String>::None))
+        .col_expr(Column::LastName, Expr::value(Option::<String>::None))
+        .col_expr(Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(Column::Phone, Expr::value(Option::<String>::None))
+        .col_expr(Column::Message, Expr::value(Option::<String>::None))
+        .col_expr(Column::TokenHash, Expr::value(Option::<String>::None))
+        .col_expr(Column::ErasedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    application_event::Entity::update_many()
+        .col_expr(application_event::Column::Note, Expr::value(Option::<String>::None))
+        .filter(application_event::Column::ApplicationId.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Applications not yet erased whose tour ended on or before `ended_by`: the retention
+/// period is over for them.
+pub async fn past_retention(db: &impl ConnectionTrait, ended_by: chrono::NaiveDate) -> Result<Vec<Model>, DbErr> {
+    use crate::entities::tour;
+    use sea_orm::sea_query::Query;
+    Entity::find()
+        .filter(Column::ErasedAt.is_null())
+        .filter(
+            Column::TourId.in_subquery(
+                Query::select()
+                    .column(tour::Column::Id)
+                    .from(tour::Entity)
+                    .and_where(tour::Column::EndsOn.lte(ended_by))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
 }
 
 /// The application a candidate's token opens.

@@ -5,6 +5,7 @@ use crate::entities::idempotency_key::{ActiveModel, Column, Entity, Model};
 use crate::error::{Violation, violation};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 /// A claim on a key, before the request runs.
 #[derive(Debug, Clone)]
@@ -32,6 +33,7 @@ pub async fn claim(db: &impl ConnectionTrait, c: Claim<'_>) -> Result<bool, DbEr
         secret_salt: Set(c.secret_salt.to_owned()),
         created_at: Set(c.now),
         expires_at: Set(c.expires_at),
+        resource_id: Set(None),
     };
     match Entity::insert(row).exec_without_returning(db).await {
         Ok(_) => Ok(true),
@@ -49,6 +51,8 @@ pub async fn find(db: &impl ConnectionTrait, scope: &str, key_hash: &str) -> Res
 /// The answer to keep for replays.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The resource the answer is about.
+    pub resource_id: Option<Uuid>,
     pub status: u16,
     pub location: Option<String>,
     pub etag: Option<String>,
@@ -71,6 +75,7 @@ pub async fn complete(
         location: Set(answer.location),
         etag: Set(answer.etag),
         body: Set(Some(answer.body)),
+        resource_id: Set(answer.resource_id),
         ..Default::default()
     };
     let done = Entity::update_many()
@@ -121,6 +126,15 @@ pub async fn remove_if_dead(
         .exec(db)
         .await?;
     Ok(done.rows_affected > 0)
+}
+
+/// Forgets the answers about a resource (an erased application's, which hold personal data).
+pub async fn forget_resource(db: &impl ConnectionTrait, resource_id: Uuid) -> Result<u64, DbErr> {
+    let done = Entity::delete_many()
+        .filter(Column::ResourceId.eq(resource_id))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
 }
 
 /// Deletes every expired key: how many.

@@ -2,8 +2,10 @@
 //! connection or transaction; the caller decides the transaction boundaries.
 
 pub mod applications;
+pub mod audit;
 pub mod idempotency;
 pub mod organisations;
+pub mod outbox;
 pub mod positions;
 pub mod search;
 pub mod sessions;

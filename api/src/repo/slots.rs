@@ -224,6 +224,15 @@ pub async fn active_bookings(
     Ok(rows.into_iter().map(|b| (b.application_id, b)).collect())
 }
 
+/// Every booking of these applications, cancelled ones too, oldest first (for an export).
+pub async fn all_bookings(db: &impl ConnectionTrait, application_ids: &[Uuid]) -> Result<Vec<booking::Model>, DbErr> {
+    booking::Entity::find()
+        .filter(booking::Column::ApplicationId.is_in(application_ids.iter().copied()))
+        .order_by_asc(booking::Column::Id)
+        .all(db)
+        .await
+}
+
 /// A slot's active bookings, in the order they were made.
 pub async fn bookings_of(db: &impl ConnectionTrait, slot_id: Uuid) -> Result<Vec<booking::Model>, DbErr> {
     booking::Entity::find()

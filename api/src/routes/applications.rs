@@ -11,6 +11,7 @@ use crate::http::{self, Page, PageRequest};
 use crate::idempotency::{self, Begun, Claim};
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
+use crate::privacy;
 use crate::repo::{self, applications::By};
 use crate::routes::bookings::{Booking, WaitingPlace};
 use crate::routes::stops::{Stop, tour_zone};
@@ -21,7 +22,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, Accept, Header};
 use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use jobtour_domain::DomainError;
 use jobtour_domain::application::{ApplicationFields, ApplicationInput, ApplicationStatus, Mover, Note};
@@ -196,6 +197,9 @@ pub struct ApplicationQuery {
 enum Viewer {
     Staff,
     Candidate,
+    /// The candidate's export of its data: the staff's notes about it included, not who wrote
+    /// them.
+    Export,
 }
 
 impl Viewer {
@@ -209,8 +213,16 @@ impl Viewer {
     fn mover(self) -> Mover {
         match self {
             Self::Staff => Mover::Staff,
-            Self::Candidate => Mover::Candidate,
+            Self::Candidate | Self::Export => Mover::Candidate,
         }
+    }
+
+    fn sees_notes(self) -> bool {
+        self != Self::Candidate
+    }
+
+    fn sees_staff(self) -> bool {
+        self == Self::Staff
     }
 }
 
@@ -347,6 +359,7 @@ async fn apply(
         claim
             .complete(
                 &tx,
+                body.id,
                 StatusCode::CREATED,
                 Some(location.clone()),
                 Some(http::etag(version)),
@@ -479,6 +492,155 @@ pub async fn withdraw(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> Ap
         })
         .await?;
     Ok(http::ok_with_etag(&body, version))
+}
+
+/// Everything held about the candidate (GDPR Art. 15 and 20), as a JSON download: every
+/// application made with its e-mail, with their history (the staff's notes included), consent,
+/// interview bookings and waiting places, and the messages sent to it. With the candidate's token,
+/// or for an organiser.
+#[utoipa::path(tag = "applications", operation_id = "exportApplication", params(("id" = Uuid, Path)),
+    security(("candidate" = []), ("bearer" = [])), responses(
+    (status = 200, description = "The candidate's data", body = CandidateExport,
+        headers(("Content-Disposition" = String, description = "`attachment`: a file to keep"))),
+))]
+#[get("/applications/{id}/export")]
+pub async fn export(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let db = state.db.conn();
+    let application = repo::applications::find(db, id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("application"))?;
+    policy::may(&actor, Action::Export, object(&application))?;
+    let email = application.email.clone();
+    let models = match &email {
+        Some(email) => repo::applications::with_email(db, email).await?,
+        None => vec![application],
+    };
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let consents: Vec<Consent> = models
+        .iter()
+        .map(|m| Consent {
+            application_id: m.id,
+            given_at: m.consent_at,
+            privacy_notice_version: m.privacy_notice_version.clone(),
+        })
+        .collect();
+    let bookings = repo::slots::all_bookings(db, &ids)
+        .await?
+        .into_iter()
+        .map(|b| BookingRecord {
+            application_id: b.application_id,
+            slot_id: b.slot_id,
+            slot_starts_at: b.slot_starts_at,
+            status: b.status,
+            booked_at: b.created_at,
+            cancelled_at: b.cancelled_at,
+            cancel_reason: b.cancel_reason,
+        })
+        .collect();
+    let notifications = repo::outbox::of_applications(db, &ids)
+        .await?
+        .into_iter()
+        .map(|m| Notification {
+            application_id: m.application_id,
+            channel: m.kind,
+            event: m.event_type,
+            summary: m.summary,
+            status: m.status,
+            created_at: m.created_at,
+            delivered_at: m.delivered_at,
+        })
+        .collect();
+    let body = CandidateExport {
+        exported_at: repo::now(),
+        email,
+        applications: render(db, models, Viewer::Export).await?,
+        consents,
+        bookings,
+        notifications,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"jobtour-{id}.json\"",
+                id = ids.first().copied().unwrap_or_default()
+            ),
+        ))
+        .json(body))
+}
+
+/// Erases the candidate's personal data (GDPR Art. 17), with its token or by an organiser:
+/// every application made with its e-mail loses names, e-mail, phone, message and token, its
+/// notes, idempotency records and queued messages; its interview seat goes to the first in line.
+/// Anonymous rows stay (status, position, stop, dates), so that the campaign's figures stay
+/// right. The token no longer works.
+#[utoipa::path(tag = "applications", operation_id = "eraseApplication", params(("id" = Uuid, Path)),
+    security(("candidate" = []), ("bearer" = [])), responses((status = 204, description = "Erased")))]
+#[delete("/applications/{id}")]
+pub async fn erase(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .db
+        .transaction(async |tx| {
+            locked(tx, &actor, Action::Delete, id).await?;
+            privacy::erase_person(tx, id, repo::now()).await
+        })
+        .await?;
+    privacy::scrub(&state.db).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Everything held about a candidate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateExport {
+    pub exported_at: DateTime<Utc>,
+    /// The e-mail the applications were made with (none once erased).
+    pub email: Option<String>,
+    pub applications: Vec<Application>,
+    /// Each consent to the privacy notice, with its version.
+    pub consents: Vec<Consent>,
+    /// Every interview booking, cancelled ones too.
+    pub bookings: Vec<BookingRecord>,
+    /// The messages sent about the applications (e-mails to the candidate, calls to the
+    /// employer's webhooks), without their content once sent.
+    pub notifications: Vec<Notification>,
+}
+
+/// A consent to the privacy notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Consent {
+    pub application_id: Uuid,
+    pub given_at: DateTime<Utc>,
+    pub privacy_notice_version: String,
+}
+
+/// An interview booking, as kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingRecord {
+    pub application_id: Uuid,
+    /// `null` once the slot was deleted.
+    pub slot_id: Option<Uuid>,
+    pub slot_starts_at: DateTime<Utc>,
+    /// `active` or `cancelled`.
+    pub status: String,
+    pub booked_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// `candidate`, `moved`, `withdrawn`, `rejected`, `erased` or `slot_deleted`.
+    pub cancel_reason: Option<String>,
+}
+
+/// A message sent, or to send, about an application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    pub application_id: Option<Uuid>,
+    /// `email` or `webhook`.
+    pub channel: String,
+    pub event: String,
+    pub summary: String,
+    /// `pending`, `sending`, `delivered`, `failed` or `cancelled`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 /// The application, locked, after checking the caller may `action` it.
@@ -643,7 +805,7 @@ fn application(
     let next_statuses = ApplicationStatus::parse(&m.status)
         .map(|s| s.next(viewer.mover()).iter().map(|n| n.as_str().to_owned()).collect())
         .unwrap_or_default();
-    let staff = viewer == Viewer::Staff;
+    let (notes, staff) = (viewer.sees_notes(), viewer.sees_staff());
     Application {
         id: m.id,
         position,
@@ -665,7 +827,7 @@ fn application(
                 to: e.to_status,
                 by: e.by_kind,
                 by_user_id: e.by_user_id.filter(|_| staff),
-                note: e.note.filter(|_| staff),
+                note: e.note.filter(|_| notes),
                 at: e.created_at,
             })
             .collect(),

@@ -3,6 +3,7 @@
 //! a documented route.
 
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod maps;
@@ -62,6 +63,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(applications::get)
         .service(applications::update)
         .service(applications::withdraw)
+        .service(applications::export)
+        .service(applications::erase)
         .service(slots::list)
         .service(slots::create)
         .service(slots::get)
@@ -71,7 +74,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(bookings::cancel)
         .service(bookings::join_waitlist)
         .service(bookings::leave_waitlist)
-        .service(bookings::bookings);
+        .service(bookings::bookings)
+        .service(audit::list);
 }
 
 /// Operations endpoints at the root.

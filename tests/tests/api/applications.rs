@@ -452,6 +452,7 @@ async fn a_key_left_in_flight_waits_then_is_taken_over(app: TestApp) {
         secret_salt: Set("00".repeat(32)),
         created_at: Set(jobtour_api::repo::now() - chrono::TimeDelta::seconds(age_secs)),
         expires_at: Set(jobtour_api::repo::now() + chrono::TimeDelta::days(1)),
+        resource_id: Set(None),
     };
     Entity::insert(left("fresh", 1)).exec(app.db.conn()).await.unwrap();
     Entity::insert(left("stale", 600)).exec(app.db.conn()).await.unwrap();

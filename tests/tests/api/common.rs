@@ -103,6 +103,33 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut DbSettings, &
 }
 
 impl TestApp {
+    /// The database's URL (an SQLite file or a PostgreSQL database of its own).
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    /// Everything the database holds, as text: `pg_dump` of the PostgreSQL database, or the
+    /// bytes of the SQLite file and its write-ahead log.
+    pub fn dump(&self) -> String {
+        let url = self.database_url();
+        match url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let mut bytes = std::fs::read(path).expect("the SQLite file");
+                bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            None => {
+                let out = std::process::Command::new("pg_dump")
+                    .arg("--data-only")
+                    .arg(url)
+                    .output()
+                    .expect("pg_dump runs");
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                String::from_utf8(out.stdout).expect("a text dump")
+            }
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -15,6 +15,7 @@ mod operations;
 mod organisations;
 mod pagination;
 mod positions;
+mod privacy;
 mod slots;
 mod storage;
 mod tours;
