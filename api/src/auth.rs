@@ -162,10 +162,12 @@ fn token_from(prefix: &str, secret: [u8; 32]) -> (String, String) {
 /// SHA-256, hex. A token has 256 bits of entropy, so a fast hash is enough (no salt, no
 /// stretching): the stored value cannot be turned back into a usable token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hashes a password with argon2id (OWASP parameters: 19 MiB, 2 passes), on the blocking

@@ -90,6 +90,10 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=120))]
     pub retention_months: u32,
 
+    /// E-mail and webhook delivery.
+    #[command(flatten)]
+    pub notify: NotifySettings,
+
     /// Do not apply pending migrations at start.
     #[arg(long)]
     pub no_migrate: bool,
@@ -115,8 +119,62 @@ impl ServeSettings {
             privacy_notice_version: "2026-11".to_owned(),
             idempotency_ttl_secs: 86_400,
             retention_months: 24,
+            notify: NotifySettings::default(),
             no_migrate: false,
             demo: false,
+        }
+    }
+}
+
+/// How notifications leave: the mail server, the sender, the links in the mails, webhook
+/// targets, and the outbox worker's pace.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NotifySettings {
+    /// Address of the candidates' front-end, used in the self-service links of e-mails.
+    #[arg(long, env = "JOBTOUR_PUBLIC_URL", value_name = "JOBTOUR_PUBLIC_URL", default_value = "http://127.0.0.1:8080",
+          value_parser = parse_public_url)]
+    pub public_url: String,
+
+    /// Mail server: `smtp://host:port` (no TLS), `smtp://host:port?tls=required` (STARTTLS),
+    /// `smtps://host:465`, with `user:password@` if it wants a login. Without it, e-mails are
+    /// only logged (without personal data) and marked sent.
+    #[arg(long, env = "JOBTOUR_SMTP_URL", value_name = "JOBTOUR_SMTP_URL", value_parser = parse_smtp_url)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of the e-mails, e.g. `Jobtour <ne-pas-repondre@jobtour.fr>`.
+    #[arg(long, env = "JOBTOUR_MAIL_FROM", value_name = "JOBTOUR_MAIL_FROM",
+          default_value = "Jobtour <ne-pas-repondre@jobtour.localhost>", value_parser = parse_mailbox)]
+    pub mail_from: String,
+
+    /// Allow webhooks to loopback, private and link-local addresses (tests, local development).
+    #[arg(
+        long,
+        env = "JOBTOUR_WEBHOOK_ALLOW_PRIVATE",
+        value_name = "JOBTOUR_WEBHOOK_ALLOW_PRIVATE"
+    )]
+    pub webhook_allow_private: bool,
+
+    /// How often the outbox worker looks for messages due, in milliseconds.
+    #[arg(long, env = "JOBTOUR_OUTBOX_POLL_MS", value_name = "JOBTOUR_OUTBOX_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub outbox_poll_ms: u64,
+
+    /// First retry delay of a failed delivery, in milliseconds; it doubles at each attempt (at
+    /// most one hour apart) until the message is 24 hours old, then it is marked failed.
+    #[arg(long, env = "JOBTOUR_OUTBOX_RETRY_BASE_MS", value_name = "JOBTOUR_OUTBOX_RETRY_BASE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub outbox_retry_base_ms: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            smtp_url: None,
+            mail_from: "Jobtour <ne-pas-repondre@jobtour.localhost>".to_owned(),
+            webhook_allow_private: false,
+            outbox_poll_ms: 1000,
+            outbox_retry_base_ms: 30_000,
         }
     }
 }
@@ -150,6 +208,30 @@ fn parse_origin(raw: &str) -> Result<String, String> {
     Ok(origin.to_owned())
 }
 
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("a public URL starts with http:// or https://")?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
+        return Err(format!("`{raw}` is not a base URL (scheme://host[:port][/path])"));
+    }
+    Ok(url.to_owned())
+}
+
+fn parse_smtp_url(raw: &str) -> Result<String, String> {
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|e| format!("not a mail server URL (smtp://host:port, smtps://host): {e}"))
+}
+
+fn parse_mailbox(raw: &str) -> Result<String, String> {
+    raw.parse::<lettre::message::Mailbox>()
+        .map(|_| raw.to_owned())
+        .map_err(|e| format!("not a mailbox (`Name <address>`): {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +251,14 @@ mod tests {
         assert!(parse_database_url("postgres://u@h/db").is_ok());
         assert!(parse_database_url("sqlite://data/x.db").is_ok());
         assert!(parse_database_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn mail_settings_are_checked() {
+        assert!(parse_smtp_url("smtp://127.0.0.1:2525").is_ok());
+        assert!(parse_smtp_url("smtps://mail.example.org").is_ok());
+        assert!(parse_smtp_url("http://mail.example.org").is_err());
+        assert!(parse_mailbox("Jobtour <noreply@example.org>").is_ok());
+        assert!(parse_mailbox("not a mailbox").is_err());
     }
 }

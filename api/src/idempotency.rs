@@ -10,6 +10,7 @@
 //! secret in the answer is stored: the key as a hash, and a secret (a candidate's access token)
 //! is derived again on replay from the key and a stored salt.
 
+use crate::auth::hex;
 use crate::error::{ApiError, ApiResult};
 use crate::repo::{self, idempotency as store};
 use actix_web::http::StatusCode;
@@ -245,10 +246,6 @@ fn secret(salt: &[u8], key: &Key) -> [u8; 32] {
     h.update(salt);
     h.update(key.0.as_bytes());
     h.finalize().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -13,6 +13,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod policy;
 pub mod privacy;

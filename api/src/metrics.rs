@@ -14,6 +14,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    deliveries: IntCounterVec,
+    outbox: IntGaugeVec,
 }
 
 impl Metrics {
@@ -31,14 +33,32 @@ impl Metrics {
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
         )?;
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "outbox_deliveries_total",
+                "Delivery attempts of e-mails and webhook calls by outcome (delivered, retried, failed)",
+            ),
+            &["kind", "outcome"],
+        )?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "outbox_messages",
+                "Messages waiting, being sent or failed in the outbox",
+            ),
+            &["status"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(deliveries.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool,
+            deliveries,
+            outbox,
         })
     }
 
@@ -49,8 +69,18 @@ impl Metrics {
         self.latency.with_label_values(&labels).observe(seconds);
     }
 
-    /// The exposition text, with the pool gauges read now.
-    pub fn render(&self, pool: (u32, usize, u32)) -> String {
+    /// One delivery attempt of the outbox and how it went.
+    pub fn outbox_delivery(&self, kind: &str, outcome: &str) {
+        self.deliveries.with_label_values(&[kind, outcome]).inc();
+    }
+
+    /// The exposition text, with the pool gauges and the outbox's counts (`status`, count)
+    /// read now.
+    pub fn render(&self, pool: (u32, usize, u32), outbox: &[(String, i64)]) -> String {
+        for status in ["pending", "sending", "failed"] {
+            let n = outbox.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+            self.outbox.with_label_values(&[status]).set(n);
+        }
         let (open, idle, pool_max) = pool;
         let idle = i64::try_from(idle).unwrap_or(0);
         self.pool.with_label_values(&["idle"]).set(idle);

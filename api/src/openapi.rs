@@ -33,6 +33,7 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "positions", description = "The job board: open positions at the stops"),
         (name = "applications", description = "Applying, candidate self-service and the hiring pipeline"),
         (name = "slots", description = "Interview slots at the stops, bookings and waiting lines"),
+        (name = "webhooks", description = "Partners' subscriptions to events about their positions"),
         (name = "audit", description = "Who changed what"),
         (name = "operations", description = "Health and metrics"),
     ),

@@ -75,6 +75,14 @@ pub enum Object {
     Seat,
     /// The audit log (organisers).
     Audit,
+    /// An organisation's webhooks (Read: list, Create).
+    Webhooks {
+        organisation_id: Uuid,
+    },
+    /// One webhook of `organisation_id` (Read: its deliveries, Delete).
+    Webhook {
+        organisation_id: Uuid,
+    },
 }
 
 /// Why an action is refused.
@@ -166,6 +174,11 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
         // any slot of a published tour (the names, its own slots' only).
         (Create | Update | Delete, Slot { organisation_id, .. }) if own_org(Some(organisation_id)) => Ok(()),
         (Read, SlotBookings { public: true }) => Ok(()),
+        // Webhooks tell a partner about its own positions: its own to add, read and remove;
+        // another organisation's do not exist for it.
+        (Read | Create, Webhooks { organisation_id }) if own_org(Some(organisation_id)) => Ok(()),
+        (Read | Delete, Webhook { organisation_id }) if own_org(Some(organisation_id)) => Ok(()),
+        (_, Webhook { organisation_id }) if !own_org(Some(organisation_id)) => Err(Denial::Hidden),
         _ => Err(Denial::Forbidden),
     }
 }
@@ -267,6 +280,7 @@ fn object_name(object: Object) -> &'static str {
         Object::Slot { .. } | Object::SlotBookings { .. } => "slot",
         Object::Seat => "booking",
         Object::Audit => "audit log",
+        Object::Webhooks { .. } | Object::Webhook { .. } => "webhook",
     }
 }
 
@@ -527,5 +541,29 @@ mod tests {
         );
         assert!(sees_candidates(&partner, own) && !sees_candidates(&partner, other));
         assert!(sees_candidates(&organiser, other) && !sees_candidates(&candidate, other));
+    }
+
+    #[test]
+    fn partners_keep_their_own_webhooks() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (partner, _) = staff(Role::Partner, Some(own));
+        let (organiser, _) = staff(Role::Organiser, None);
+        let candidate = Actor::Candidate {
+            application_id: Uuid::now_v7(),
+        };
+        let hooks = |organisation_id| Object::Webhooks { organisation_id };
+        let hook = |organisation_id| Object::Webhook { organisation_id };
+        assert_eq!(decide(&partner, Action::Create, hooks(own)), Ok(()));
+        assert_eq!(decide(&partner, Action::Read, hooks(own)), Ok(()));
+        assert_eq!(decide(&partner, Action::Create, hooks(other)), Err(Denial::Forbidden));
+        assert_eq!(decide(&partner, Action::Delete, hook(own)), Ok(()));
+        assert_eq!(decide(&partner, Action::Read, hook(other)), Err(Denial::Hidden));
+        assert_eq!(decide(&partner, Action::Delete, hook(other)), Err(Denial::Hidden));
+        assert_eq!(decide(&organiser, Action::Delete, hook(other)), Ok(()));
+        assert_eq!(decide(&candidate, Action::Read, hooks(own)), Err(Denial::Forbidden));
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Read, hooks(own)),
+            Err(Denial::Unauthenticated)
+        );
     }
 }

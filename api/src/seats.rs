@@ -8,6 +8,7 @@
 
 use crate::entities::{application, booking, slot, waiting_place};
 use crate::error::{ApiError, ApiResult, Violation, violation};
+use crate::notify;
 use crate::repo::{self, slots};
 use chrono::{DateTime, Utc};
 use jobtour_domain::DomainError;
@@ -67,7 +68,7 @@ pub async fn book(
         }
         cancel(tx, &held, Reason::Moved, now).await?;
     }
-    let booking = seat(tx, slot, application.id, now).await?;
+    let booking = seat(tx, slot, application.id, false, now).await?;
     // A candidate who gets a seat in the slot it waited for leaves that line.
     if let Some(place) = slots::waiting_place(tx, application.id).await?
         && place.slot_id == slot.id
@@ -77,19 +78,23 @@ pub async fn book(
     Ok((booking, true))
 }
 
-/// Takes a seat in the slot and records the booking: 409 `slot_full` when none is left.
+/// Takes a seat in the slot, records the booking and tells the candidate and the employer:
+/// 409 `slot_full` when none is left. `from_line`: the seat is given from the waiting list.
 async fn seat(
     tx: &impl ConnectionTrait,
     slot: &slot::Model,
     application_id: Uuid,
+    from_line: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<booking::Model> {
     if !slots::take_seat(tx, slot.id).await? {
         return Err(DomainError::SlotFull.into());
     }
-    slots::insert_booking(tx, slot, application_id, now)
+    let booking = slots::insert_booking(tx, slot, application_id, now)
         .await
-        .map_err(|e| one_booking_each(e, slot.id))
+        .map_err(|e| one_booking_each(e, slot.id))?;
+    notify::booked(tx, &booking, slot, from_line, now).await?;
+    Ok(booking)
 }
 
 /// The unique index on active bookings fired: another request booked the application first.
@@ -110,6 +115,7 @@ pub async fn cancel(
     if !slots::cancel_booking(tx, booking.id, reason.as_str(), now).await? {
         return Ok(());
     }
+    notify::cancelled(tx, booking, reason, now).await?;
     if let Some(slot_id) = booking.slot_id {
         slots::free_seat(tx, slot_id).await?;
         fill_from_line(tx, slot_id, now).await?;
@@ -211,12 +217,13 @@ pub async fn fill_from_line(tx: &impl ConnectionTrait, slot_id: Uuid, now: DateT
             }
             if let Some(held) = slots::active_booking(tx, first.application_id).await? {
                 slots::cancel_booking(tx, held.id, Reason::Moved.as_str(), now).await?;
+                notify::cancelled(tx, &held, Reason::Moved, now).await?;
                 if let Some(other) = held.slot_id {
                     slots::free_seat(tx, other).await?;
                     freed.push_back(other);
                 }
             }
-            seat(tx, &slot, first.application_id, now).await?;
+            seat(tx, &slot, first.application_id, true, now).await?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use crate::edge;
 use crate::housekeeping;
 use crate::http;
 use crate::metrics::{self, Metrics};
+use crate::notify::courier::Courier;
 use crate::openapi;
 use crate::routes::{self, RouteTable};
 use crate::state::AppState;
@@ -28,6 +29,7 @@ pub struct Application {
     server: Server,
     db: Db,
     chores: tokio::task::JoinHandle<()>,
+    courier: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -41,17 +43,19 @@ impl Application {
     }
 
     /// Binds the port and builds the server over an open database, and starts its periodic
-    /// chores (inside a Tokio runtime).
+    /// chores and the outbox's courier (inside a Tokio runtime).
     pub fn with_db(db: Db, settings: ServeSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("JOBTOUR_BIND: cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let doc = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let metrics = Metrics::new()?;
+        let courier = Courier::new(db.clone(), &settings.notify, metrics.clone())?;
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
-            metrics: Metrics::new()?,
+            metrics,
         });
         let origins = settings.cors_origins.clone();
 
@@ -84,11 +88,13 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         let chores = housekeeping::spawn(db.clone(), settings.retention_months);
+        let courier = courier.spawn();
         Ok(Self {
             port,
             server,
             db,
             chores,
+            courier,
         })
     }
 
@@ -104,6 +110,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stopped = self.server.await;
         self.chores.abort();
+        // A message cut off mid-delivery is sent again once its lease runs out.
+        self.courier.abort();
         stopped
     }
 }

@@ -228,13 +228,28 @@ fn purge_counts_on_a_dry_run_then_erases() {
     let dry = jobtour(&[&later[..], &["--dry-run"]].concat(), &env);
     let out = String::from_utf8(dry.stdout).unwrap();
     assert!(dry.status.success(), "{out}");
-    assert!(out.starts_with("would erase the personal data of 300 application(s)"), "{out}");
+    assert!(
+        out.starts_with("would erase the personal data of 300 application(s)"),
+        "{out}"
+    );
     let early = jobtour(&["purge", "--now", "2026-01-01T00:00:00Z"], &env);
-    assert!(String::from_utf8(early.stdout).unwrap().starts_with("erased the personal data of 0 application(s)"));
+    assert!(
+        String::from_utf8(early.stdout)
+            .unwrap()
+            .starts_with("erased the personal data of 0 application(s)")
+    );
     let real = jobtour(&later, &env);
-    assert!(String::from_utf8(real.stdout).unwrap().starts_with("erased the personal data of 300 application(s)"));
+    assert!(
+        String::from_utf8(real.stdout)
+            .unwrap()
+            .starts_with("erased the personal data of 300 application(s)")
+    );
     let again = jobtour(&later, &env);
-    assert!(String::from_utf8(again.stdout).unwrap().starts_with("erased the personal data of 0 application(s)"));
+    assert!(
+        String::from_utf8(again.stdout)
+            .unwrap()
+            .starts_with("erased the personal data of 0 application(s)")
+    );
     let bad = jobtour(&["purge", "--now", "yesterday"], &env);
     assert!(!bad.status.success());
     let _ = std::fs::remove_dir_all(dir);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod geo;
 pub mod interval;
 pub mod organisation;
+pub mod outbox;
 pub mod position;
 pub mod search;
 pub mod slot;
@@ -17,6 +18,7 @@ pub mod text;
 pub mod throttle;
 pub mod tour;
 pub mod user;
+pub mod webhook;
 
 pub use error::{DomainError, FieldError, Fields};
 

@@ -15,6 +15,7 @@ pub mod stops;
 pub mod throttle;
 pub mod tours;
 pub mod users;
+pub mod webhooks;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 

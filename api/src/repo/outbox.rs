@@ -16,9 +16,10 @@ use uuid::Uuid;
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct New {
+    pub id: Uuid,
     /// `email` or `webhook`.
     pub kind: &'static str,
-    pub event_type: &'static str,
+    pub event_type: String,
     pub application_id: Option<Uuid>,
     pub webhook_id: Option<Uuid>,
     pub payload: String,
@@ -28,9 +29,9 @@ pub struct New {
 
 pub async fn enqueue(db: &impl ConnectionTrait, m: New, now: DateTime<Utc>) -> Result<(), DbErr> {
     let row = ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(m.id),
         kind: Set(m.kind.to_owned()),
-        event_type: Set(m.event_type.to_owned()),
+        event_type: Set(m.event_type),
         application_id: Set(m.application_id),
         webhook_id: Set(m.webhook_id),
         payload: Set(Some(m.payload)),
@@ -84,32 +85,41 @@ pub async fn claim_due(
         .await
 }
 
-/// Delivered: the payload goes (it may hold personal data); what it was stays.
-pub async fn delivered(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Delivered: the payload goes (it may hold personal data); what it was stays. Written only
+/// while the claim is still this courier's (same attempt, still sending).
+pub async fn delivered(db: &impl ConnectionTrait, m: &Model, now: DateTime<Utc>) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::Status, Expr::value("delivered"))
         .col_expr(Column::DeliveredAt, Expr::value(now))
         .col_expr(Column::Payload, Expr::value(Option::<String>::None))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(Column::LastError, Expr::value(Option::<String>::None))
-        .filter(Column::Id.eq(id))
+        .filter(claimed(m))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The row as claimed for `m`'s attempt.
+fn claimed(m: &Model) -> Condition {
+    Condition::all()
+        .add(Column::Id.eq(m.id))
+        .add(Column::Status.eq("sending"))
+        .add(Column::Attempts.eq(m.attempts))
 }
 
 /// Not delivered this time: try again at `next`, or give up (`failed`, payload gone) when
 /// `next` is `None`.
 pub async fn not_delivered(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    m: &Model,
     next: Option<DateTime<Utc>>,
     error: &str,
 ) -> Result<(), DbErr> {
     let mut update = Entity::update_many()
         .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(Column::LastError, Expr::value(error))
-        .filter(Column::Id.eq(id));
+        .filter(claimed(m));
     update = match next {
         Some(at) => update
             .col_expr(Column::Status, Expr::value("pending"))
@@ -139,6 +149,15 @@ pub async fn forget_application(db: &impl ConnectionTrait, application_id: Uuid)
     Ok(done.rows_affected)
 }
 
+/// Drops the messages about these applications, unsent (the demo's).
+pub async fn discard(db: &impl ConnectionTrait, application_ids: &[Uuid]) -> Result<(), DbErr> {
+    Entity::delete_many()
+        .filter(Column::ApplicationId.is_in(application_ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The messages about these applications, oldest first (for an export).
 pub async fn of_applications(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Model>, DbErr> {
     Entity::find()
@@ -148,9 +167,11 @@ pub async fn of_applications(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<
         .await
 }
 
-/// How many messages are in each state (for the metrics).
+/// How many messages wait, are being sent, or failed (for the metrics; the delivered ones,
+/// which only grow, are counted by the couriers instead).
 pub async fn count_by_status(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
     Entity::find()
+        .filter(Column::Status.is_in(["pending", "sending", "failed"]))
         .select_only()
         .column(Column::Status)
         .column_as(Expr::col(Column::Id).count(), "n")

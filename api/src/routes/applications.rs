@@ -9,6 +9,7 @@ use crate::entities::{application::Model, application_event, position, stop, tou
 use crate::error::{ApiError, ApiResult, Violation, violation};
 use crate::http::{self, Page, PageRequest};
 use crate::idempotency::{self, Begun, Claim};
+use crate::notify;
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::privacy;
@@ -351,6 +352,8 @@ async fn apply(
             ),
             _ => e.into(),
         })?;
+    let link = notify::mail::self_service_link(&state.settings.notify.public_url, model.id, &token);
+    notify::application_received(&tx, &model, &link, now).await?;
     let version = model.version;
     let location = format!("/api/v1/applications/{}", model.id);
     let mut body = render_one(&tx, model, Viewer::Candidate).await?;
@@ -683,6 +686,7 @@ async fn move_to(
         .await?
         .ok_or_else(ApiError::precondition_failed)?;
     repo::applications::add_event(tx, model.id, (Some(from), to), by, note, model.updated_at).await?;
+    notify::status_changed(tx, &model, from, to, model.updated_at).await?;
     Ok(model)
 }
 
@@ -701,6 +705,14 @@ pub async fn hire(tx: &impl ConnectionTrait, position_id: Uuid) -> ApiResult<()>
         .settle(staffing);
     if !repo::positions::set_staffing(tx, &position, staffing, status).await? {
         return Err(ApiError::internal("a locked position changed"));
+    }
+    if status == PositionStatus::Filled && position.status != status.as_str() {
+        let filled = position::Model {
+            filled: staffing.filled(),
+            status: status.as_str().to_owned(),
+            ..position
+        };
+        notify::position_filled(tx, &filled, repo::now()).await?;
     }
     Ok(())
 }

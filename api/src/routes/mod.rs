@@ -15,6 +15,7 @@ pub mod stats;
 pub mod stops;
 pub mod tours;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use actix_web::{HttpRequest, web};
@@ -75,6 +76,10 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(bookings::join_waitlist)
         .service(bookings::leave_waitlist)
         .service(bookings::bookings)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
         .service(audit::list);
 }
 

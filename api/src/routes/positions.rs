@@ -6,6 +6,7 @@ use crate::auth::{Actor, SignedIn};
 use crate::entities::{position::Model, tour};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page, PageRequest, WholeNumber};
+use crate::notify;
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo;
@@ -441,6 +442,9 @@ pub async fn update(
     let model = repo::positions::update(&tx, current.id, current.version, &written)
         .await?
         .ok_or_else(ApiError::precondition_failed)?;
+    if model.status != current.status && model.status == PositionStatus::Filled.as_str() {
+        notify::position_filled(&tx, &model, model.updated_at).await?;
+    }
     let version = model.version;
     let body = render_one(&tx, model).await?;
     tx.commit().await?;

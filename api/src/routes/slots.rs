@@ -434,6 +434,7 @@ pub async fn delete(
         let now = repo::now();
         for booking in slots::bookings_of(&tx, current.id).await? {
             slots::cancel_booking(&tx, booking.id, seats::Reason::SlotDeleted.as_str(), now).await?;
+            crate::notify::cancelled(&tx, &booking, seats::Reason::SlotDeleted, now).await?;
         }
     }
     http::delete_versioned(tx, &req, current.version, "the slot is still referred to", async |tx| {

@@ -40,6 +40,24 @@ macro_rules! both {
 }
 pub(crate) use both;
 
+/// Runs each named `async fn(Backend)` once per backend, for tests that start their servers
+/// themselves (with settings of their own, several servers…).
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(crate::common::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+pub(crate) use per_backend;
+
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
@@ -47,6 +65,7 @@ pub struct TestApp {
     pub db: Db,
     /// Bearer token of an organiser created at start.
     pub organiser: String,
+    settings: (DbSettings, ServeSettings),
     _database: DatabaseGuard,
 }
 
@@ -67,7 +86,11 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut DbSettings, &
     };
     let mut serve = ServeSettings::on("127.0.0.1:0".parse().expect("address"));
     serve.workers = 2;
+    // The outbox at test pace: looked at every 50 ms, a failed delivery retried after 100 ms.
+    serve.notify.outbox_poll_ms = 50;
+    serve.notify.outbox_retry_base_ms = 100;
     adjust(&mut db_settings, &mut serve);
+    let settings = (db_settings.clone(), serve.clone());
     let app = Application::build(&db_settings, serve)
         .await
         .expect("the application starts");
@@ -96,6 +119,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut DbSettings, &
         client,
         db,
         organiser: String::new(),
+        settings,
         _database: guard,
     };
     app.organiser = app.login(&email, PASSWORD).await;
@@ -103,6 +127,15 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut DbSettings, &
 }
 
 impl TestApp {
+    /// Starts another server over the same database, with the same settings; its address.
+    pub async fn another_server(&self) -> String {
+        let (db, serve) = self.settings.clone();
+        let app = Application::build(&db, serve).await.expect("the second server starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
     /// The database's URL (an SQLite file or a PostgreSQL database of its own).
     pub fn database_url(&self) -> &str {
         &self._database.url

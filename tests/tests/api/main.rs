@@ -10,6 +10,7 @@ mod contract;
 mod demo;
 mod edge;
 mod matrix;
+mod notifications;
 mod openapi;
 mod operations;
 mod organisations;

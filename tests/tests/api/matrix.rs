@@ -43,6 +43,9 @@ struct World {
     own_slot: String,
     other_slot: String,
     draft_slot: String,
+    /// Webhooks of A and B (on an event the matrix never causes).
+    own_hook: String,
+    other_hook: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -112,7 +115,15 @@ async fn world(app: &TestApp) -> World {
     };
     let (own_slot, other_slot) = (slot(&public_stop, &a, 10).await, slot(&public_stop, &b, 10).await);
     let draft_slot = slot(&draft_stop, &a, 10).await;
+    let hook = |org: &str| {
+        let path = format!("/api/v1/organisations/{org}/webhooks");
+        let body = json!({ "url": "https://93.184.215.14/hooks", "events": ["position.filled"] });
+        async move { id(&expect_json(app.post(&path, Some(&app.organiser), &body).await, StatusCode::CREATED).await) }
+    };
+    let (own_hook, other_hook) = (hook(&a).await, hook(&b).await);
     World {
+        own_hook,
+        other_hook,
         own_slot,
         other_slot,
         draft_slot,
@@ -163,6 +174,7 @@ async fn authorisation_matrix(app: TestApp) {
                                                    "ends_at": format!("2027-10-19T{hour:02}:20:00+02:00") })
     };
     let capacity = json!({ "capacity": 2 });
+    let hook_body = json!({ "url": "https://93.184.215.14/matrix", "events": ["position.filled"] });
     let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
     let (ok, created, gone, unauth, forbidden, hidden) = (
         StatusCode::OK,
@@ -362,12 +374,53 @@ async fn authorisation_matrix(app: TestApp) {
         (Partner, get.clone(), format!("/api/v1/tours/{}/stats", w.public_tour), None, ok),
         (Partner, get.clone(), format!("/api/v1/tours/{}/stats", w.draft_tour), None, hidden),
         (Organiser, get.clone(), format!("/api/v1/tours/{}/stats", w.draft_tour), None, ok),
+        // webhooks: an employer's own systems hear about its own positions
+        (Anonymous, post.clone(), format!("/api/v1/organisations/{}/webhooks", w.own_org), Some(hook_body.clone()), unauth),
+        (Candidate, post.clone(), format!("/api/v1/organisations/{}/webhooks", w.own_org), Some(hook_body.clone()), forbidden),
+        (Partner, post.clone(), format!("/api/v1/organisations/{}/webhooks", w.own_org), Some(hook_body.clone()), created),
+        (Partner, post.clone(), format!("/api/v1/organisations/{}/webhooks", w.other_org), Some(hook_body.clone()), forbidden),
+        (Organiser, post.clone(), format!("/api/v1/organisations/{}/webhooks", w.other_org), Some(hook_body.clone()), created),
+        (Anonymous, get.clone(), format!("/api/v1/organisations/{}/webhooks", w.own_org), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/organisations/{}/webhooks", w.own_org), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/organisations/{}/webhooks", w.own_org), None, ok),
+        (Partner, get.clone(), format!("/api/v1/organisations/{}/webhooks", w.other_org), None, forbidden),
+        (Organiser, get.clone(), format!("/api/v1/organisations/{}/webhooks", w.other_org), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/webhooks/{}/deliveries", w.own_hook), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/webhooks/{}/deliveries", w.own_hook), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/webhooks/{}/deliveries", w.own_hook), None, ok),
+        (Partner, get.clone(), format!("/api/v1/webhooks/{}/deliveries", w.other_hook), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/webhooks/{}/deliveries", w.other_hook), None, ok),
+        (Anonymous, delete.clone(), format!("/api/v1/webhooks/{}", w.own_hook), None, unauth),
+        (Candidate, delete.clone(), format!("/api/v1/webhooks/{}", w.own_hook), None, forbidden),
+        (Partner, delete.clone(), format!("/api/v1/webhooks/{}", w.other_hook), None, hidden),
+        (Partner, delete.clone(), format!("/api/v1/webhooks/{}", w.own_hook), None, gone),
+        (Organiser, delete.clone(), format!("/api/v1/webhooks/{}", w.other_hook), None, gone),
+        // the audit log: organisers
+        (Anonymous, get.clone(), "/api/v1/audit".into(), None, unauth),
+        (Candidate, get.clone(), "/api/v1/audit".into(), None, forbidden),
+        (Partner, get.clone(), "/api/v1/audit".into(), None, forbidden),
+        (Organiser, get.clone(), "/api/v1/audit".into(), None, ok),
+        // data rights: the candidate (or an organiser) exports and erases; employers do not
+        (Anonymous, get.clone(), format!("/api/v1/applications/{}/export", w.own_application), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/applications/{}/export", w.own_application), None, ok),
+        (Candidate, get.clone(), format!("/api/v1/applications/{}/export", w.other_application), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/applications/{}/export", w.own_application), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/applications/{}/export", w.other_application), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/applications/{}/export", w.other_application), None, ok),
+        (Anonymous, delete.clone(), format!("/api/v1/applications/{}", w.own_application), None, unauth),
+        (Partner, delete.clone(), format!("/api/v1/applications/{}", w.own_application), None, forbidden),
+        (Partner, delete.clone(), format!("/api/v1/applications/{}", w.other_application), None, hidden),
+        (Candidate, delete.clone(), format!("/api/v1/applications/{}", w.other_application), None, hidden),
         // the caller
         (Anonymous, get.clone(), "/api/v1/me".into(), None, unauth),
         (Candidate, get.clone(), "/api/v1/me".into(), None, forbidden),
         (Partner, get.clone(), "/api/v1/me".into(), None, ok),
         (Anonymous, post.clone(), "/api/v1/auth/logout".into(), Some(json!({})), unauth),
+        // (last: the erasures end the candidate's token and the other application)
+        (Organiser, delete.clone(), format!("/api/v1/applications/{}", w.other_application), None, gone),
+        (Candidate, delete.clone(), format!("/api/v1/applications/{}", w.own_application), None, gone),
     ];
+    assert_every_operation_has_rows(&app, &rows).await;
 
     let mut failures = Vec::new();
     for (who, method, path, body, expected) in rows {
@@ -422,4 +475,32 @@ async fn authorisation_matrix(app: TestApp) {
         (me["role"].as_str(), me["organisation_id"].as_str()),
         (Some("partner"), Some(w.own_org.as_str()))
     );
+}
+
+/// Every operation of the API (but signing in, and the document itself) has rows in the
+/// matrix: a new endpoint without them fails here.
+async fn assert_every_operation_has_rows(app: &TestApp, rows: &[(Who, Method, String, Option<Value>, StatusCode)]) {
+    let doc = expect_json(app.get("/api/v1/openapi.json", None).await, StatusCode::OK).await;
+    let (mut missing, mut checked) = (Vec::new(), 0);
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if !template.starts_with("/api/v1/") || template == "/api/v1/auth/login" {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            checked += 1;
+            let matches = |path: &str| {
+                let (a, b): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+                a.len() == b.len() && a.iter().zip(&b).all(|(t, p)| t.starts_with('{') || t == p)
+            };
+            if !rows
+                .iter()
+                .any(|(_, m, path, _, _)| m.as_str() == method && matches(path))
+            {
+                missing.push(format!("{method} {template}"));
+            }
+        }
+    }
+    assert!(checked >= 50, "only {checked} operations found");
+    assert!(missing.is_empty(), "operations without rows in the matrix: {missing:?}");
 }

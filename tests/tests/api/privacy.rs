@@ -1,13 +1,14 @@
 //! Candidates' data rights: export, erasure leaving no trace, the retention purge, the audit log.
 
 use crate::applications::{application_body, move_to};
-use crate::common::{TestApp, both, count, expect_json, expect_problem};
+use crate::common::{Backend, TestApp, both, count, expect_json, expect_problem, per_backend, spawn_with};
+use crate::notifications::{Receiver, SmtpSink, outbox_settled};
 use crate::positions::{campaign, id, position_body, post_position};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+per_backend!(export_holds_everything_and_erasure_leaves_no_trace);
 both!(
-    export_holds_everything_and_erasure_leaves_no_trace,
     the_retention_purge_erases_finished_tours_only,
     the_audit_log_says_who_did_what,
 );
@@ -20,8 +21,29 @@ const PHONE: &str = "+33698765432";
 const MESSAGE: &str = "Mon message très distinctif 7f3a9c";
 const NOTE: &str = "Entretien prometteur 4b8e1d";
 
-async fn export_holds_everything_and_erasure_leaves_no_trace(app: TestApp) {
+async fn export_holds_everything_and_erasure_leaves_no_trace(backend: Backend) {
+    // A mail server and the employer's systems, both listening.
+    let sink = SmtpSink::reserve();
+    sink.start().await;
+    let receiver = Receiver::start(0);
+    let url = sink.url();
+    let Some(app) = spawn_with(backend, |_, s| {
+        s.notify.smtp_url = Some(url);
+        s.notify.webhook_allow_private = true;
+    })
+    .await
+    else {
+        return;
+    };
     let c = campaign(&app).await;
+    let every_event = json!({ "url": receiver.url, "events": ["application.created", "application.status_changed",
+                                "booking.created", "booking.cancelled", "position.filled"] });
+    let hooks = format!("/api/v1/organisations/{}/webhooks", c.employer);
+    expect_json(
+        app.post(&hooks, Some(&c.partner), &every_event).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let first = id(&post_position(
         &app,
         &c.partner,
@@ -63,6 +85,34 @@ async fn export_holds_everything_and_erasure_leaves_no_trace(app: TestApp) {
         .await
         .unwrap();
     expect_json(res, StatusCode::CREATED).await;
+    // Delivered: two acknowledgements and a booking confirmation to the candidate; the
+    // employer's systems heard of both applications, the move to screening, the booking.
+    outbox_settled(&app).await;
+    let to_candidate = sink
+        .mails()
+        .iter()
+        .filter(|m| m.contains(&format!("To: {EMAIL}")))
+        .count();
+    assert_eq!(to_candidate, 3);
+    let events: Vec<Value> = receiver
+        .calls()
+        .iter()
+        .map(|c| serde_json::from_str(&c.body).unwrap())
+        .collect();
+    // (Events are delivered side by side: they may arrive in any order.)
+    let mut types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        [
+            "application.created",
+            "application.created",
+            "application.status_changed",
+            "booking.created"
+        ]
+    );
+    let booked = events.iter().find(|e| e["type"] == "booking.created").unwrap();
+    assert_eq!(booked["data"]["application_id"], a_id.as_str());
 
     // The export: everything held about the person, both applications, as a download.
     let res = app
@@ -92,6 +142,13 @@ async fn export_holds_everything_and_erasure_leaves_no_trace(app: TestApp) {
     assert_eq!(export["consents"].as_array().unwrap().len(), 2);
     assert_eq!(export["consents"][0]["privacy_notice_version"], "2026-11");
     assert_eq!(export["bookings"][0]["status"], "active");
+    let sent = export["notifications"].as_array().unwrap();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(
+        sent.iter()
+            .all(|n| n["channel"] == "email" && n["status"] == "delivered")
+    );
+    assert!(sent.iter().any(|n| n["event"] == "booking.confirmed"));
     let text = export.to_string();
     assert!(text.contains(&id(&b)));
     // Another candidate's token does not open it; a partner may not export.

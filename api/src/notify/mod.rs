@@ -1,0 +1,284 @@
+//! Notifications: what the candidate and the employer's systems are told when something
+//! happens. Each is written to the outbox in the transaction of the change that causes it —
+//! rolled back with it, never lost when the mail server or a partner's server is down — and
+//! delivered later by the [`courier`].
+//!
+//! E-mails go to the candidate; webhook calls to the subscriptions of the position's employer
+//! (a partner only hears about its own positions) and carry ids, never personal data.
+
+pub mod courier;
+pub mod mail;
+
+use crate::entities::{application, booking, position, slot};
+use crate::error::{ApiError, ApiResult};
+use crate::repo::{self, outbox, webhooks};
+use crate::seats::Reason;
+use chrono::{DateTime, Utc};
+use jobtour_domain::application::ApplicationStatus;
+use jobtour_domain::webhook::EventType;
+use mail::{Cancelled, Candidate, Interview, Mail};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// An application arrived: the candidate gets the self-service `link`, the employer
+/// `application.created`.
+pub async fn application_received(
+    tx: &impl ConnectionTrait,
+    application: &application::Model,
+    link: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let about = About::load(tx, application).await?;
+    if let Some(c) = about.candidate() {
+        email(
+            tx,
+            application.id,
+            "application.received",
+            mail::received(&c, link),
+            now,
+        )
+        .await?;
+    }
+    let data = json!({
+        "application_id": application.id,
+        "position_id": application.position_id,
+        "tour_id": application.tour_id,
+        "status": application.status,
+        "preferred_stop_id": application.preferred_stop_id,
+    });
+    webhook(
+        tx,
+        application.organisation_id,
+        EventType::ApplicationCreated,
+        data,
+        now,
+    )
+    .await
+}
+
+/// The application moved along the pipeline: the candidate hears of an interview, an offer
+/// or a rejection; the employer gets `application.status_changed`.
+pub async fn status_changed(
+    tx: &impl ConnectionTrait,
+    application: &application::Model,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let about = About::load(tx, application).await?;
+    if let Some(mail) = about.candidate().and_then(|c| mail::status(&c, to)) {
+        email(tx, application.id, &format!("application.{}", to.as_str()), mail, now).await?;
+    }
+    let data = json!({
+        "application_id": application.id,
+        "position_id": application.position_id,
+        "from": from.as_str(),
+        "to": to.as_str(),
+    });
+    webhook(
+        tx,
+        application.organisation_id,
+        EventType::ApplicationStatusChanged,
+        data,
+        now,
+    )
+    .await
+}
+
+/// A seat was taken: by the candidate, or given to it from the waiting list (`from_line`).
+pub async fn booked(
+    tx: &impl ConnectionTrait,
+    booking: &booking::Model,
+    slot: &slot::Model,
+    from_line: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let application = find_application(tx, booking.application_id).await?;
+    let about = About::load(tx, &application).await?;
+    if let Some(c) = about.candidate() {
+        let interview = interview(tx, booking.id, slot).await?;
+        let event = if from_line { "booking.won" } else { "booking.confirmed" };
+        email(tx, application.id, event, mail::booked(&c, &interview, from_line), now).await?;
+    }
+    let data = json!({
+        "booking_id": booking.id,
+        "application_id": application.id,
+        "position_id": application.position_id,
+        "slot_id": slot.id,
+        "stop_id": slot.stop_id,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        "from_waiting_list": from_line,
+    });
+    webhook(tx, slot.organisation_id, EventType::BookingCreated, data, now).await
+}
+
+/// A booking ended. The candidate is written to when it did not ask for something that says
+/// so already (a move to another slot, a rejection, an erasure).
+pub async fn cancelled(
+    tx: &impl ConnectionTrait,
+    booking: &booking::Model,
+    reason: Reason,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(slot_id) = booking.slot_id else {
+        return Ok(());
+    };
+    let Some(slot) = repo::slots::find(tx, slot_id).await? else {
+        return Ok(());
+    };
+    let application = find_application(tx, booking.application_id).await?;
+    let why = match reason {
+        Reason::Candidate => Some(Cancelled::ByCandidate),
+        Reason::Withdrawn => Some(Cancelled::Withdrawn),
+        Reason::SlotDeleted => Some(Cancelled::SlotDeleted),
+        Reason::Moved | Reason::Rejected | Reason::Erased => None,
+    };
+    if let Some(why) = why {
+        let about = About::load(tx, &application).await?;
+        if let Some(c) = about.candidate() {
+            let interview = interview(tx, booking.id, &slot).await?;
+            email(
+                tx,
+                application.id,
+                "booking.cancelled",
+                mail::cancelled(&c, &interview, why),
+                now,
+            )
+            .await?;
+        }
+    }
+    let data = json!({
+        "booking_id": booking.id,
+        "application_id": application.id,
+        "position_id": application.position_id,
+        "slot_id": slot.id,
+        "reason": reason.as_str(),
+    });
+    webhook(tx, slot.organisation_id, EventType::BookingCancelled, data, now).await
+}
+
+/// The position's last opening was filled.
+pub async fn position_filled(
+    tx: &impl ConnectionTrait,
+    position: &position::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let data = json!({
+        "position_id": position.id,
+        "tour_id": position.tour_id,
+        "openings": position.openings,
+        "filled": position.filled,
+    });
+    webhook(tx, position.organisation_id, EventType::PositionFilled, data, now).await
+}
+
+/// What an e-mail about an application needs: the position and its employer.
+struct About<'a> {
+    application: &'a application::Model,
+    title: String,
+    employer: String,
+}
+
+impl<'a> About<'a> {
+    async fn load(tx: &impl ConnectionTrait, application: &'a application::Model) -> ApiResult<Self> {
+        let position = repo::positions::find(tx, application.position_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("an application's position is gone"))?;
+        let employer = repo::organisations::find(tx, application.organisation_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        Ok(Self {
+            application,
+            title: position.title,
+            employer,
+        })
+    }
+
+    /// The candidate to write to; `None` once erased.
+    fn candidate(&self) -> Option<Candidate<'_>> {
+        Some(Candidate {
+            email: self.application.email.as_deref()?,
+            first_name: self.application.first_name.as_deref().unwrap_or_default(),
+            title: &self.title,
+            employer: &self.employer,
+        })
+    }
+}
+
+async fn find_application(tx: &impl ConnectionTrait, id: Uuid) -> ApiResult<application::Model> {
+    repo::applications::find(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a booking's application is gone"))
+}
+
+/// The slot as an interview: times in its tour's zone, the stop's place.
+async fn interview(tx: &impl ConnectionTrait, booking_id: Uuid, slot: &slot::Model) -> ApiResult<Interview> {
+    let tour = repo::tours::find(tx, slot.tour_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a slot's tour is gone"))?;
+    let tz = crate::routes::stops::tour_zone(&tour)?;
+    let place = match repo::stops::find(tx, slot.stop_id).await? {
+        Some(stop) => [stop.venue, stop.address, Some(stop.city)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => String::new(),
+    };
+    Ok(Interview {
+        booking_id,
+        starts_at: slot.starts_at.with_timezone(&tz),
+        ends_at: slot.ends_at.with_timezone(&tz),
+        place,
+    })
+}
+
+/// Queues an e-mail about `application_id` (so that an erasure finds it).
+async fn email(
+    tx: &impl ConnectionTrait,
+    application_id: Uuid,
+    event: &str,
+    mail: Mail,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let new = outbox::New {
+        id: Uuid::now_v7(),
+        kind: "email",
+        event_type: event.to_owned(),
+        application_id: Some(application_id),
+        webhook_id: None,
+        summary: mail.subject.clone(),
+        payload: serde_json::to_string(&mail).map_err(ApiError::internal)?,
+    };
+    outbox::enqueue(tx, new, now).await?;
+    Ok(())
+}
+
+/// Queues one call per webhook of `organisation_id` listening to `event`. The body is final
+/// (`{id, type, created_at, data}`); it is signed when sent.
+async fn webhook(
+    tx: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    event: EventType,
+    data: Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    for hook in webhooks::subscribed(tx, organisation_id, event).await? {
+        let id = Uuid::now_v7();
+        let body = json!({ "id": id, "type": event.as_str(), "created_at": now, "data": data });
+        let new = outbox::New {
+            id,
+            kind: "webhook",
+            event_type: event.as_str().to_owned(),
+            application_id: None,
+            webhook_id: Some(hook.id),
+            summary: event.as_str().to_owned(),
+            payload: body.to_string(),
+        };
+        outbox::enqueue(tx, new, now).await?;
+    }
+    Ok(())
+}
