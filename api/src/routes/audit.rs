@@ -11,9 +11,13 @@ use crate::state::AppState;
 use actix_web::get;
 use actix_web::web::{Data, Json, Query};
 use chrono::{DateTime, Utc};
+use jobtour_domain::error::Invalid;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// Longest `object_type` filter (the longest type is far shorter).
+const MAX_OBJECT_TYPE: usize = 40;
 
 fn actor_schema() -> utoipa::openapi::Object {
     string_enum(&["staff", "candidate", "system"])
@@ -70,7 +74,7 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// `positions`, `applications`, `slots`…
-    #[param(max_length = 40)]
+    #[param(max_length = 40)] // MAX_OBJECT_TYPE
     pub object_type: Option<String>,
     pub object_id: Option<Uuid>,
     /// The staff user who acted.
@@ -91,6 +95,13 @@ pub async fn list(
     policy::may(&signed_in.actor(), Action::Read, Object::Audit)?;
     let q = query.into_inner();
     let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
+    if q.object_type
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_OBJECT_TYPE)
+    {
+        let e = Invalid::new("too_long", format!("at most {MAX_OBJECT_TYPE} characters"));
+        return Err(http::invalid_query("object_type", e));
+    }
     let filter = audit::Filter {
         object_type: q.object_type,
         object_id: q.object_id,

@@ -34,7 +34,7 @@ fn url_schema() -> utoipa::openapi::Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .max_length(Some(webhook::MAX_URL_LEN))
-        .pattern(Some(r"^https?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?(/[!$&-;=?-Z_a-z~]*)?$"))
+        .pattern(Some(webhook::URL_PATTERN))
         .build()
 }
 
