@@ -197,25 +197,23 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
 }
 
 fn parse_origin(raw: &str) -> Result<String, String> {
-    let origin = raw.trim().trim_end_matches('/');
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .ok_or("an origin starts with http:// or https://")?;
-    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
-        return Err(format!("`{raw}` is not an origin (scheme://host[:port])"));
-    }
-    Ok(origin.to_owned())
+    base_url(raw, false).map_err(|()| format!("`{raw}` is not an origin (http(s)://host[:port])"))
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
+    base_url(raw, true).map_err(|()| format!("`{raw}` is not a base URL (http(s)://host[:port][/path])"))
+}
+
+/// `http(s)://host[:port]`, and `[/path]` when `path` is allowed; without a trailing slash.
+fn base_url(raw: &str, path: bool) -> Result<String, ()> {
     let url = raw.trim().trim_end_matches('/');
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or("a public URL starts with http:// or https://")?;
-    if rest.is_empty() || rest.starts_with('/') || rest.contains(['?', '#', ' ']) {
-        return Err(format!("`{raw}` is not a base URL (scheme://host[:port][/path])"));
+        .ok_or(())?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#', ' ']) || (!path && host.len() != rest.len()) {
+        return Err(());
     }
     Ok(url.to_owned())
 }
@@ -244,6 +242,9 @@ mod tests {
         );
         assert!(parse_origin("partners.example.org").is_err());
         assert!(parse_origin("https://x.org/path").is_err());
+        assert_eq!(parse_public_url("https://x.org/jobs/").unwrap(), "https://x.org/jobs");
+        assert!(parse_public_url("https:///jobs").is_err());
+        assert!(parse_public_url("https://x.org/?q").is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::common::{Backend, TestApp, both, count, expect_json, expect_problem, per_backend, spawn_with};
 use crate::positions::{campaign, id, position_body, post_position};
 use hmac::{KeyInit, Mac};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -62,19 +62,7 @@ impl SmtpSink {
 
     /// The mails received once there are at least `n`; panics after [`WAIT`].
     pub async fn wait_for(&self, n: usize) -> Vec<String> {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let mails = self.mails();
-            if mails.len() >= n {
-                return mails;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} mail(s) arrived, {n} expected",
-                mails.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        at_least(n, "mail", || self.mails()).await
     }
 }
 
@@ -108,6 +96,23 @@ async fn smtp_session(stream: tokio::net::TcpStream, mails: Arc<Mutex<Vec<String
         if write.write_all(answer).await.is_err() {
             return;
         }
+    }
+}
+
+/// What `seen` gives once it holds at least `n` things; panics after [`WAIT`].
+async fn at_least<T>(n: usize, what: &str, seen: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = seen();
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} {what}(s) arrived, {n} expected",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -183,19 +188,7 @@ impl Receiver {
     }
 
     pub async fn wait_for(&self, n: usize) -> Vec<Call> {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let calls = self.calls();
-            if calls.len() >= n {
-                return calls;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} call(s) arrived, {n} expected",
-                calls.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        at_least(n, "call", || self.calls()).await
     }
 }
 
@@ -287,19 +280,8 @@ async fn an_email_waits_for_the_mail_server(backend: Backend) {
 
     // A booking is confirmed with the interview as a calendar file.
     let token = a["access_token"].as_str().unwrap();
-    let slot =
-        json!({ "starts_at": "2027-10-19T10:00:00+02:00", "ends_at": "2027-10-19T10:20:00+02:00", "capacity": 1 });
-    let slot = id(&expect_json(
-        app.post(&format!("/api/v1/stops/{}/slots", c.stops[0]), Some(&c.partner), &slot)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await);
-    let res = app
-        .request(Method::PUT, &format!("/api/v1/slots/{slot}/booking"), Some(token))
-        .send()
-        .await
-        .unwrap();
+    let slot = crate::slots::slot_at(&app, &c, 10, 1).await;
+    let res = crate::slots::book(&app, &slot, token, "").await;
     expect_json(res, StatusCode::CREATED).await;
     let mails = sink.wait_for(2).await;
     assert!(mails[1].contains("text/calendar"), "{}", mails[1]);

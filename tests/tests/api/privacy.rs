@@ -71,19 +71,8 @@ async fn export_holds_everything_and_erasure_leaves_no_trace(backend: Backend) {
         )
         .await;
     expect_json(res, StatusCode::OK).await;
-    let slot =
-        json!({ "starts_at": "2027-10-19T10:00:00+02:00", "ends_at": "2027-10-19T10:20:00+02:00", "capacity": 2 });
-    let slot = id(&expect_json(
-        app.post(&format!("/api/v1/stops/{}/slots", c.stops[0]), Some(&c.partner), &slot)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await);
-    let res = app
-        .request(Method::PUT, &format!("/api/v1/slots/{slot}/booking"), Some(&token))
-        .send()
-        .await
-        .unwrap();
+    let slot = crate::slots::slot_at(&app, &c, 10, 2).await;
+    let res = crate::slots::book(&app, &slot, &token, "").await;
     expect_json(res, StatusCode::CREATED).await;
     // Delivered: two acknowledgements and a booking confirmation to the candidate; the
     // employer's systems heard of both applications, the move to screening, the booking.

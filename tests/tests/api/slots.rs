@@ -44,18 +44,14 @@ async fn world(app: &TestApp) -> World {
 }
 
 /// A slot at the first stop (Metz, 19 October 2027, 09:00–17:00 in Paris) for the employer.
-async fn slot_at(app: &TestApp, w: &World, hour: u32, capacity: i64) -> String {
+pub async fn slot_at(app: &TestApp, c: &Campaign, hour: u32, capacity: i64) -> String {
     let body = json!({
         "starts_at": format!("2027-10-19T{hour:02}:00:00+02:00"),
         "ends_at": format!("2027-10-19T{hour:02}:20:00+02:00"),
         "capacity": capacity,
     });
     let res = app
-        .post(
-            &format!("/api/v1/stops/{}/slots", w.c.stops[0]),
-            Some(&w.c.partner),
-            &body,
-        )
+        .post(&format!("/api/v1/stops/{}/slots", c.stops[0]), Some(&c.partner), &body)
         .await;
     id(&expect_json(res, StatusCode::CREATED).await)
 }
@@ -66,7 +62,7 @@ async fn candidate(app: &TestApp, w: &World, email: &str) -> (String, String) {
     (id(&a), a["access_token"].as_str().unwrap().to_owned())
 }
 
-async fn book(app: &TestApp, slot: &str, token: &str, query: &str) -> reqwest::Response {
+pub async fn book(app: &TestApp, slot: &str, token: &str, query: &str) -> reqwest::Response {
     app.request(
         Method::PUT,
         &format!("/api/v1/slots/{slot}/booking{query}"),
@@ -310,7 +306,7 @@ async fn a_grid_across_the_daylight_saving_change_keeps_real_durations(app: Test
 
 async fn a_candidate_books_rebooks_and_cancels(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 2).await;
+    let s = slot_at(&app, &w.c, 10, 2).await;
     let (a, token) = candidate(&app, &w, "camille@example.org").await;
     let res = book(&app, &s, &token, "").await;
     assert_eq!(res.headers()["location"], format!("/api/v1/slots/{s}/booking"));
@@ -361,7 +357,7 @@ async fn a_candidate_books_rebooks_and_cancels(app: TestApp) {
 
 async fn moving_a_booking_frees_the_old_seat(app: TestApp) {
     let w = world(&app).await;
-    let (first, second) = (slot_at(&app, &w, 10, 1).await, slot_at(&app, &w, 11, 1).await);
+    let (first, second) = (slot_at(&app, &w.c, 10, 1).await, slot_at(&app, &w.c, 11, 1).await);
     let (a, token) = candidate(&app, &w, "camille@example.org").await;
     expect_json(book(&app, &first, &token, "").await, StatusCode::CREATED).await;
     let p = expect_problem(
@@ -397,7 +393,7 @@ async fn moving_a_booking_frees_the_old_seat(app: TestApp) {
 async fn every_refusal_of_a_booking(app: TestApp) {
     let w = world(&app).await;
     let c = &w.c;
-    let s = slot_at(&app, &w, 10, 1).await;
+    let s = slot_at(&app, &w.c, 10, 1).await;
     let (_, first) = candidate(&app, &w, "first@example.org").await;
     let (_, second) = candidate(&app, &w, "second@example.org").await;
     expect_json(book(&app, &s, &first, "").await, StatusCode::CREATED).await;
@@ -412,7 +408,7 @@ async fn every_refusal_of_a_booking(app: TestApp) {
     .send()
     .await
     .unwrap();
-    let free = slot_at(&app, &w, 11, 1).await;
+    let free = slot_at(&app, &w.c, 11, 1).await;
     expect_problem(
         book(&app, &free, &withdrawn, "").await,
         StatusCode::CONFLICT,
@@ -535,8 +531,8 @@ async fn past_tour_slot(app: &TestApp, c: &Campaign) -> (String, String) {
 
 async fn deleting_a_booked_slot_needs_an_organiser_and_force(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 2).await;
-    let empty = slot_at(&app, &w, 11, 2).await;
+    let s = slot_at(&app, &w.c, 10, 2).await;
+    let empty = slot_at(&app, &w.c, 11, 2).await;
     let (a, token) = candidate(&app, &w, "camille@example.org").await;
     expect_json(book(&app, &s, &token, "").await, StatusCode::CREATED).await;
     let path = format!("/api/v1/slots/{s}");
@@ -566,7 +562,7 @@ async fn deleting_a_booked_slot_needs_an_organiser_and_force(app: TestApp) {
     expect_problem(app.get(&path, None).await, StatusCode::NOT_FOUND, "not_found").await;
     // The booking is gone from the application, kept with its reason; the candidate books again.
     assert_eq!(application(&app, &a, &token).await["booking"], Value::Null);
-    let other = slot_at(&app, &w, 12, 1).await;
+    let other = slot_at(&app, &w.c, 12, 1).await;
     expect_json(book(&app, &other, &token, "").await, StatusCode::CREATED).await;
     let kept = crate::common::count(
         &app,
@@ -578,7 +574,7 @@ async fn deleting_a_booked_slot_needs_an_organiser_and_force(app: TestApp) {
 
 async fn capacity_never_drops_below_the_bookings_and_a_rise_seats_the_line(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 2).await;
+    let s = slot_at(&app, &w.c, 10, 2).await;
     let mut tokens = Vec::new();
     for i in 0..5 {
         tokens.push(candidate(&app, &w, &format!("c{i}@example.org")).await);
@@ -620,8 +616,8 @@ async fn capacity_never_drops_below_the_bookings_and_a_rise_seats_the_line(app: 
 
 async fn the_waiting_line_fills_a_freed_seat_first_come_first_served(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 1).await;
-    let other = slot_at(&app, &w, 11, 1).await;
+    let s = slot_at(&app, &w.c, 10, 1).await;
+    let other = slot_at(&app, &w.c, 11, 1).await;
     let (holder, holder_token) = candidate(&app, &w, "holder@example.org").await;
     let (a, first) = candidate(&app, &w, "first@example.org").await;
     let (b, second) = candidate(&app, &w, "second@example.org").await;
@@ -697,7 +693,7 @@ async fn the_waiting_line_fills_a_freed_seat_first_come_first_served(app: TestAp
 
 async fn a_promotion_moves_the_candidate_and_its_old_seat_goes_down_the_line(app: TestApp) {
     let w = world(&app).await;
-    let (s1, s2) = (slot_at(&app, &w, 10, 1).await, slot_at(&app, &w, 11, 1).await);
+    let (s1, s2) = (slot_at(&app, &w.c, 10, 1).await, slot_at(&app, &w.c, 11, 1).await);
     let (x, tx) = candidate(&app, &w, "x@example.org").await;
     let (_, ty) = candidate(&app, &w, "y@example.org").await;
     let (z, tz) = candidate(&app, &w, "z@example.org").await;
@@ -731,7 +727,7 @@ async fn a_promotion_moves_the_candidate_and_its_old_seat_goes_down_the_line(app
 
 async fn a_withdrawn_or_rejected_application_frees_its_seat(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 1).await;
+    let s = slot_at(&app, &w.c, 10, 1).await;
     let (a, holder) = candidate(&app, &w, "holder@example.org").await;
     let (b, next) = candidate(&app, &w, "next@example.org").await;
     let (c, last) = candidate(&app, &w, "last@example.org").await;
@@ -760,7 +756,7 @@ async fn a_withdrawn_or_rejected_application_frees_its_seat(app: TestApp) {
 
 async fn staff_see_who_booked_names_for_the_employer_only(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 2).await;
+    let s = slot_at(&app, &w.c, 10, 2).await;
     let (a, token) = candidate(&app, &w, "camille@example.org").await;
     expect_json(book(&app, &s, &token, "").await, StatusCode::CREATED).await;
     let path = format!("/api/v1/slots/{s}/bookings");
@@ -784,7 +780,7 @@ async fn staff_see_who_booked_names_for_the_employer_only(app: TestApp) {
 
 async fn two_hundred_candidates_race_for_ten_seats(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 10).await;
+    let s = slot_at(&app, &w.c, 10, 10).await;
     let mut tokens = Vec::new();
     for i in 0..200 {
         tokens.push(candidate(&app, &w, &format!("race{i}@example.org")).await.1);
@@ -865,7 +861,7 @@ async fn one_application_fired_at_twenty_slots_books_one(app: TestApp) {
 
 async fn thirty_candidates_join_a_line_at_once(app: TestApp) {
     let w = world(&app).await;
-    let s = slot_at(&app, &w, 10, 1).await;
+    let s = slot_at(&app, &w.c, 10, 1).await;
     let (_, holder) = candidate(&app, &w, "holder@example.org").await;
     expect_json(book(&app, &s, &holder, "").await, StatusCode::CREATED).await;
     let mut tokens = Vec::new();
@@ -896,8 +892,8 @@ async fn thirty_candidates_join_a_line_at_once(app: TestApp) {
 
 async fn a_stop_keeps_its_slots_inside_and_a_hired_candidate_leaves_the_line(app: TestApp) {
     let w = world(&app).await;
-    let early = slot_at(&app, &w, 9, 1).await;
-    let late = slot_at(&app, &w, 16, 1).await;
+    let early = slot_at(&app, &w.c, 9, 1).await;
+    let late = slot_at(&app, &w.c, 16, 1).await;
     let stop = format!("/api/v1/stops/{}", w.c.stops[0]);
     let res = app
         .patch(
