@@ -29,11 +29,19 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-/// How long a claimed message is a courier's own: longer than any delivery may take.
+/// How long a claimed message is a courier's own: longer than a whole batch may take (two
+/// waves of deliveries, each cut off at [`DELIVERY_TIMEOUT`]), so that no other courier takes
+/// it while it is being sent.
 const LEASE: TimeDelta = TimeDelta::seconds(120);
 /// Messages claimed at once, and delivered side by side.
-const BATCH: u64 = 32;
+const BATCH: u64 = 16;
 const IN_FLIGHT: usize = 8;
+/// The longest one delivery may take, all steps included.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(45);
+const _: () = assert!(
+    (BATCH as usize).div_ceil(IN_FLIGHT) as u64 * DELIVERY_TIMEOUT.as_secs() < LEASE.num_seconds() as u64,
+    "a batch must be delivered within its lease"
+);
 /// A partner's server answers within this, or the call has failed.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -134,10 +142,15 @@ impl Courier {
 
     /// Delivers one message and records how it went.
     async fn settle(&self, m: &Message) -> Result<(), sea_orm::DbErr> {
-        let outcome = match m.kind.as_str() {
-            "email" => self.send_mail(m).await,
-            _ => self.call_webhook(m).await,
+        let delivery = async {
+            match m.kind.as_str() {
+                "email" => self.send_mail(m).await,
+                _ => self.call_webhook(m).await,
+            }
         };
+        let outcome = tokio::time::timeout(DELIVERY_TIMEOUT, delivery)
+            .await
+            .unwrap_or_else(|_| Err(Failure::Retry("the delivery took too long".to_owned())));
         let now = repo::now();
         match outcome {
             Ok(()) => {
