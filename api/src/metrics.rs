@@ -36,7 +36,7 @@ impl Metrics {
         let deliveries = IntCounterVec::new(
             Opts::new(
                 "outbox_deliveries_total",
-                "Delivery attempts of e-mails and webhook calls by outcome (delivered, retried, failed)",
+                "Delivery attempts of e-mails and webhook calls by outcome (delivered, retried, failed, dropped)",
             ),
             &["kind", "outcome"],
         )?;

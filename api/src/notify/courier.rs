@@ -8,7 +8,7 @@
 //! after sending, before recording it) is sent again: delivery is at least once, and each
 //! carries a stable id (`Message-ID`, `Jobtour-Event-Id`) for the receiver to drop a repeat.
 
-use super::mail::Mail;
+use super::Letter;
 use crate::auth::hex;
 use crate::config::NotifySettings;
 use crate::db::Db;
@@ -45,6 +45,15 @@ const _: () = assert!(
 /// A partner's server answers within this, or the call has failed.
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What became of a message that did not fail.
+#[derive(Debug)]
+enum Sent {
+    /// Delivered; with what it said, without personal data, when it was written now.
+    Delivered(Option<String>),
+    /// Nothing to send any more (the person was erased, the booking is over).
+    Dropped,
+}
 
 /// Why a delivery did not happen.
 #[derive(Debug)]
@@ -153,10 +162,15 @@ impl Courier {
             .unwrap_or_else(|_| Err(Failure::Retry("the delivery took too long".to_owned())));
         let now = repo::now();
         match outcome {
-            Ok(()) => {
-                outbox::delivered(self.db.conn(), m, now).await?;
-                self.metrics.outbox_delivery(&m.kind, "delivered");
-                tracing::info!(outbox_id = %m.id, kind = %m.kind, event = %m.event_type, attempt = m.attempts, "delivered");
+            Ok(sent) => {
+                let (delivered, summary) = match sent {
+                    Sent::Delivered(summary) => (true, summary),
+                    Sent::Dropped => (false, None),
+                };
+                outbox::settled(self.db.conn(), m, delivered, summary.as_deref(), now).await?;
+                let outcome = if delivered { "delivered" } else { "dropped" };
+                self.metrics.outbox_delivery(&m.kind, outcome);
+                tracing::info!(outbox_id = %m.id, kind = %m.kind, event = %m.event_type, attempt = m.attempts, outcome);
             }
             Err(failure) => {
                 let (next, error) = match failure {
@@ -173,26 +187,36 @@ impl Courier {
         Ok(())
     }
 
-    async fn send_mail(&self, m: &Message) -> Result<(), Failure> {
-        let mail: Mail = payload(m)?;
+    async fn send_mail(&self, m: &Message) -> Result<Sent, Failure> {
+        let letter: Letter = payload(m)?;
+        let mail = super::write(self.db.conn(), m.application_id, letter)
+            .await
+            .map_err(|e| Failure::Retry(format!("could not write the e-mail: {}", e.code())))?;
+        let Some(mail) = mail else {
+            return Ok(Sent::Dropped);
+        };
+        let subject = mail.subject.clone();
         let Some(smtp) = &self.smtp else {
             // No mail server configured: say so without the address or the text.
             tracing::info!(outbox_id = %m.id, event = %m.event_type, "no JOBTOUR_SMTP_URL: e-mail not sent, marked sent");
-            return Ok(());
+            return Ok(Sent::Delivered(Some(subject)));
         };
         let message = self.compose(m.id, mail)?;
-        smtp.send(message).await.map(drop).map_err(|e| {
-            // The server's own words may quote the address: keep its code only.
-            match e.status() {
-                Some(code) if e.is_permanent() => Failure::Final(format!("SMTP {code}: refused for good")),
-                Some(code) => Failure::Retry(format!("SMTP {code}: refused for now")),
-                None if e.is_timeout() => Failure::Retry("the mail server did not answer in time".to_owned()),
-                None => Failure::Retry("the mail server could not be reached".to_owned()),
-            }
-        })
+        smtp.send(message)
+            .await
+            .map(|_| Sent::Delivered(Some(subject)))
+            .map_err(|e| {
+                // The server's own words may quote the address: keep its code only.
+                match e.status() {
+                    Some(code) if e.is_permanent() => Failure::Final(format!("SMTP {code}: refused for good")),
+                    Some(code) => Failure::Retry(format!("SMTP {code}: refused for now")),
+                    None if e.is_timeout() => Failure::Retry("the mail server did not answer in time".to_owned()),
+                    None => Failure::Retry("the mail server could not be reached".to_owned()),
+                }
+            })
     }
 
-    fn compose(&self, id: Uuid, mail: Mail) -> Result<lettre::Message, Failure> {
+    fn compose(&self, id: Uuid, mail: super::mail::Mail) -> Result<lettre::Message, Failure> {
         let to: Mailbox = mail
             .to
             .parse()
@@ -218,7 +242,7 @@ impl Courier {
         built.map_err(|e| Failure::Final(format!("the e-mail could not be built: {e}")))
     }
 
-    async fn call_webhook(&self, m: &Message) -> Result<(), Failure> {
+    async fn call_webhook(&self, m: &Message) -> Result<Sent, Failure> {
         let body: String = m
             .payload
             .clone()
@@ -236,7 +260,7 @@ impl Courier {
         outbox::record_attempt(self.db.conn(), m, hook.id, status, error, repo::now())
             .await
             .map_err(|e| Failure::Retry(e.to_string()))?;
-        outcome.map(drop).map_err(|(_, f)| f)
+        outcome.map(|_| Sent::Delivered(None)).map_err(|(_, f)| f)
     }
 
     /// POSTs a signed body; the status on a 2xx, else the status (if any) and why.

@@ -124,6 +124,14 @@ pub fn cancelled(c: &Candidate<'_>, i: &Interview, why: Cancelled) -> Mail {
     }
 }
 
+/// Whether the candidate is written to when its application moves to `to`.
+pub fn tells(to: ApplicationStatus) -> bool {
+    matches!(
+        to,
+        ApplicationStatus::Interview | ApplicationStatus::Offered | ApplicationStatus::Rejected
+    )
+}
+
 /// The application moved to a stage the candidate is told about (`interview`, `offered`,
 /// `rejected`); `None` for the others.
 pub fn status(c: &Candidate<'_>, to: ApplicationStatus) -> Option<Mail> {
@@ -258,11 +266,7 @@ mod tests {
         let c = candidate();
         for stage in ApplicationStatus::ALL {
             let mail = status(&c, stage);
-            let told = matches!(
-                stage,
-                ApplicationStatus::Interview | ApplicationStatus::Offered | ApplicationStatus::Rejected
-            );
-            assert_eq!(mail.is_some(), told, "{stage:?}");
+            assert_eq!(mail.is_some(), tells(stage), "{stage:?}");
             if let Some(mail) = mail {
                 assert!(!mail.subject.contains("Léa") && mail.text.contains("Bonjour Léa"));
             }

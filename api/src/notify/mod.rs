@@ -3,7 +3,7 @@
 //! rolled back with it, never lost when the mail server or a partner's server is down — and
 //! delivered later by the [`courier`].
 //!
-//! E-mails go to the candidate; webhook calls to the subscriptions of the position's employer
+//! E-mails go to the candidate (most are written when sent, see [`Letter`]); webhook calls to the subscriptions of the position's employer
 //! (a partner only hears about its own positions) and carry ids, never personal data.
 
 pub mod courier;
@@ -18,8 +18,25 @@ use jobtour_domain::application::ApplicationStatus;
 use jobtour_domain::webhook::EventType;
 use mail::{Cancelled, Candidate, Interview, Mail};
 use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+/// What an e-mail will say, as queued. Most are written when they are sent, from the rows as
+/// they are then (the booking path stays short, and the queue holds ids, not personal data);
+/// a cancellation is written at once, since what it cancels may be gone by then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "letter", rename_all = "snake_case")]
+pub enum Letter {
+    /// Application received, with the self-service link (the token is known only now).
+    Received { link: String },
+    /// The application moved to `to` (`interview`, `offered`, `rejected`).
+    Status { to: String },
+    /// A seat was taken, by the candidate or from the waiting list.
+    Booked { booking_id: Uuid, from_line: bool },
+    /// Written already.
+    Written(Mail),
+}
 
 /// An application arrived: the candidate gets the self-service `link`, the employer
 /// `application.created`.
@@ -29,17 +46,8 @@ pub async fn application_received(
     link: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let about = About::load(tx, application).await?;
-    if let Some(c) = about.candidate() {
-        email(
-            tx,
-            application.id,
-            "application.received",
-            mail::received(&c, link),
-            now,
-        )
-        .await?;
-    }
+    let letter = Letter::Received { link: link.to_owned() };
+    email(tx, application.id, "application.received", &letter, now).await?;
     let data = json!({
         "application_id": application.id,
         "position_id": application.position_id,
@@ -66,9 +74,18 @@ pub async fn status_changed(
     to: ApplicationStatus,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let about = About::load(tx, application).await?;
-    if let Some(mail) = about.candidate().and_then(|c| mail::status(&c, to)) {
-        email(tx, application.id, &format!("application.{}", to.as_str()), mail, now).await?;
+    if mail::tells(to) {
+        let letter = Letter::Status {
+            to: to.as_str().to_owned(),
+        };
+        email(
+            tx,
+            application.id,
+            &format!("application.{}", to.as_str()),
+            &letter,
+            now,
+        )
+        .await?;
     }
     let data = json!({
         "application_id": application.id,
@@ -94,17 +111,16 @@ pub async fn booked(
     from_line: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let application = find_application(tx, booking.application_id).await?;
-    let about = About::load(tx, &application).await?;
-    if let Some(c) = about.candidate() {
-        let interview = interview(tx, booking.id, slot).await?;
-        let event = if from_line { "booking.won" } else { "booking.confirmed" };
-        email(tx, application.id, event, mail::booked(&c, &interview, from_line), now).await?;
-    }
+    let letter = Letter::Booked {
+        booking_id: booking.id,
+        from_line,
+    };
+    let event = if from_line { "booking.won" } else { "booking.confirmed" };
+    email(tx, booking.application_id, event, &letter, now).await?;
     let data = json!({
         "booking_id": booking.id,
-        "application_id": application.id,
-        "position_id": application.position_id,
+        "application_id": booking.application_id,
+        "position_id": slot.position_id,
         "slot_id": slot.id,
         "stop_id": slot.stop_id,
         "starts_at": slot.starts_at,
@@ -139,14 +155,8 @@ pub async fn cancelled(
         let about = About::load(tx, &application).await?;
         if let Some(c) = about.candidate() {
             let interview = interview(tx, booking.id, &slot).await?;
-            email(
-                tx,
-                application.id,
-                "booking.cancelled",
-                mail::cancelled(&c, &interview, why),
-                now,
-            )
-            .await?;
+            let letter = Letter::Written(mail::cancelled(&c, &interview, why));
+            email(tx, application.id, "booking.cancelled", &letter, now).await?;
         }
     }
     let data = json!({
@@ -172,6 +182,42 @@ pub async fn position_filled(
         "filled": position.filled,
     });
     webhook(tx, position.organisation_id, EventType::PositionFilled, data, now).await
+}
+
+/// Writes a queued letter about `application_id`, from the rows as they are now. `None`:
+/// nothing to send any more (the person was erased, the booking is over).
+pub async fn write(db: &impl ConnectionTrait, application_id: Option<Uuid>, letter: Letter) -> ApiResult<Option<Mail>> {
+    if let Letter::Written(mail) = letter {
+        return Ok(Some(mail));
+    }
+    let Some(id) = application_id else {
+        return Ok(None);
+    };
+    let Some(application) = repo::applications::find(db, id).await? else {
+        return Ok(None);
+    };
+    let about = About::load(db, &application).await?;
+    let Some(c) = about.candidate() else {
+        return Ok(None);
+    };
+    Ok(match letter {
+        Letter::Received { link } => Some(mail::received(&c, &link)),
+        Letter::Status { to } => ApplicationStatus::parse(&to).ok().and_then(|to| mail::status(&c, to)),
+        Letter::Booked { booking_id, from_line } => {
+            let Some(booking) = repo::slots::find_booking(db, booking_id).await? else {
+                return Ok(None);
+            };
+            let slot = match booking.slot_id {
+                Some(id) if booking.status == "active" => repo::slots::find(db, id).await?,
+                _ => None,
+            };
+            match slot {
+                Some(slot) => Some(mail::booked(&c, &interview(db, booking.id, &slot).await?, from_line)),
+                None => None,
+            }
+        }
+        Letter::Written(mail) => Some(mail),
+    })
 }
 
 /// What an e-mail about an application needs: the position and its employer.
@@ -236,22 +282,27 @@ async fn interview(tx: &impl ConnectionTrait, booking_id: Uuid, slot: &slot::Mod
     })
 }
 
-/// Queues an e-mail about `application_id` (so that an erasure finds it).
+/// Queues an e-mail about `application_id` (so that an erasure finds it). Its summary, kept
+/// after delivery, says what it was without saying about whom (the subject, once written).
 async fn email(
     tx: &impl ConnectionTrait,
     application_id: Uuid,
     event: &str,
-    mail: Mail,
+    letter: &Letter,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
+    let summary = match letter {
+        Letter::Written(mail) => mail.subject.clone(),
+        _ => event.to_owned(),
+    };
     let new = outbox::New {
         id: Uuid::now_v7(),
         kind: "email",
         event_type: event.to_owned(),
         application_id: Some(application_id),
         webhook_id: None,
-        summary: mail.subject.clone(),
-        payload: serde_json::to_string(&mail).map_err(ApiError::internal)?,
+        summary,
+        payload: serde_json::to_string(letter).map_err(ApiError::internal)?,
     };
     outbox::enqueue(tx, new, now).await?;
     Ok(())

@@ -85,12 +85,29 @@ pub async fn claim_due(
         .await
 }
 
-/// Delivered: the payload goes (it may hold personal data); what it was stays. Written only
-/// while the claim is still this courier's (same attempt, still sending).
-pub async fn delivered(db: &impl ConnectionTrait, m: &Model, now: DateTime<Utc>) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::Status, Expr::value("delivered"))
-        .col_expr(Column::DeliveredAt, Expr::value(now))
+/// Delivered (`summary`: what it turned out to say, without personal data), or dropped
+/// (`delivered` false: nothing to send any more, e.g. the person was erased). The payload
+/// goes; what it was stays. Written only while the claim is still this courier's (same
+/// attempt, still sending).
+pub async fn settled(
+    db: &impl ConnectionTrait,
+    m: &Model,
+    delivered: bool,
+    summary: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut update = Entity::update_many();
+    if let Some(summary) = summary {
+        update = update.col_expr(Column::Summary, Expr::value(summary));
+    }
+    update = if delivered {
+        update
+            .col_expr(Column::Status, Expr::value("delivered"))
+            .col_expr(Column::DeliveredAt, Expr::value(now))
+    } else {
+        update.col_expr(Column::Status, Expr::value("cancelled"))
+    };
+    update
         .col_expr(Column::Payload, Expr::value(Option::<String>::None))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(Column::LastError, Expr::value(Option::<String>::None))

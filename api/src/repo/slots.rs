@@ -202,6 +202,10 @@ pub async fn left_line(db: &impl ConnectionTrait, slot_id: Uuid) -> Result<(), D
     Ok(())
 }
 
+pub async fn find_booking(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<booking::Model>, DbErr> {
+    booking::Entity::find_by_id(id).one(db).await
+}
+
 /// The application's active booking, if any.
 pub async fn active_booking(db: &impl ConnectionTrait, application_id: Uuid) -> Result<Option<booking::Model>, DbErr> {
     booking::Entity::find()

@@ -43,7 +43,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> 
 /// Prometheus metrics: `jobtour_http_requests_total` and `jobtour_http_request_duration_seconds`
 /// by method, route and status; `jobtour_db_pool_connections` by state;
 /// `jobtour_outbox_deliveries_total` by kind (`email`, `webhook`) and outcome (`delivered`,
-/// `retried`, `failed`); `jobtour_outbox_messages` by status.
+/// `retried`, `failed`, `dropped`: nothing left to send); `jobtour_outbox_messages` by status.
 #[utoipa::path(operation_id = "getMetrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -470,7 +470,7 @@ async fn webhook_targets_in_private_networks_are_refused(app: TestApp) {
 }
 
 async fn two_servers_deliver_each_message_once(backend: Backend) {
-    use jobtour_api::notify::mail::Mail;
+    use jobtour_api::notify::{Letter, mail::Mail};
     use jobtour_api::repo::outbox;
     const MESSAGES: usize = 500;
     let sink = SmtpSink::reserve();
@@ -496,8 +496,8 @@ async fn two_servers_deliver_each_message_once(backend: Backend) {
             event_type: "test".to_owned(),
             application_id: None,
             webhook_id: None,
-            payload: serde_json::to_string(&mail).unwrap(),
-            summary: mail.subject,
+            summary: mail.subject.clone(),
+            payload: serde_json::to_string(&Letter::Written(mail)).unwrap(),
         };
         outbox::enqueue(&tx, new, now).await.unwrap();
     }
