@@ -14,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 per_backend!(
     an_email_waits_for_the_mail_server,
+    a_confirmation_overtaken_by_its_cancellation_is_dropped,
     webhooks_are_signed_retried_and_recorded,
     two_servers_deliver_each_message_once,
 );
@@ -310,6 +311,56 @@ async fn an_email_waits_for_the_mail_server(backend: Backend) {
         "a delivered message keeps no copy of what it said"
     );
     assert_eq!(metric(&app.client, &app.address, EMAIL_DELIVERED).await, 3);
+}
+
+async fn a_confirmation_overtaken_by_its_cancellation_is_dropped(backend: Backend) {
+    let sink = SmtpSink::reserve();
+    let url = sink.url();
+    let Some(app) = spawn_with(backend, |_, s| s.notify.smtp_url = Some(url)).await else {
+        return;
+    };
+    let c = campaign(&app).await;
+    let position = id(&post_position(&app, &c.partner, &position_body(&c, "Conseiller", json!({}))).await);
+    let a = crate::applications::apply_with(
+        &app,
+        &position,
+        &crate::applications::application_body("late@example.org"),
+    )
+    .await;
+    let token = a["access_token"].as_str().unwrap();
+    // While the mail server is down, the candidate books and cancels.
+    let slot = crate::slots::slot_at(&app, &c, 10, 1).await;
+    expect_json(crate::slots::book(&app, &slot, token, "").await, StatusCode::CREATED).await;
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/slots/{slot}/booking"),
+            Some(token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    sink.start().await;
+    outbox_settled(&app).await;
+    // The acknowledgement and the cancellation; the confirmation of a booking that is no more
+    // is not sent.
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert!(mails.iter().all(|m| m.contains("To: late@example.org")));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM outbox WHERE event_type = 'booking.confirmed' AND status = 'cancelled' AND payload IS NULL").await,
+        1
+    );
+    assert_eq!(
+        metric(
+            &app.client,
+            &app.address,
+            r#"jobtour_outbox_deliveries_total{kind="email",outcome="dropped"}"#
+        )
+        .await,
+        1
+    );
 }
 
 async fn webhooks_are_signed_retried_and_recorded(backend: Backend) {
