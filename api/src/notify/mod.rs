@@ -266,14 +266,10 @@ async fn interview(tx: &impl ConnectionTrait, booking_id: Uuid, slot: &slot::Mod
         .await?
         .ok_or_else(|| ApiError::internal("a slot's tour is gone"))?;
     let tz = crate::routes::stops::tour_zone(&tour)?;
-    let place = match repo::stops::find(tx, slot.stop_id).await? {
-        Some(stop) => [stop.venue, stop.address, Some(stop.city)]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => String::new(),
-    };
+    let place = repo::stops::find(tx, slot.stop_id)
+        .await?
+        .map(|stop| crate::routes::stops::place(&stop))
+        .unwrap_or_default();
     Ok(Interview {
         booking_id,
         starts_at: slot.starts_at.with_timezone(&tz),

@@ -268,13 +268,5 @@ pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest
     if let Some(status) = filter.status {
         c = c.add(Column::Status.eq(status.as_str()));
     }
-    if let Some(after) = page.after {
-        c = c.add(Column::Id.gt(after));
-    }
-    Entity::find()
-        .filter(c)
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await
+    super::id_page(Entity::find().filter(c), Column::Id, page).all(db).await
 }

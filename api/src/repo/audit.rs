@@ -3,9 +3,7 @@
 use crate::entities::audit_log::{ActiveModel, Column, Entity, Model};
 use crate::http::PageRequest;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 /// One line of the log.
@@ -57,13 +55,5 @@ pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest
     if let Some(id) = filter.user_id {
         c = c.add(Column::UserId.eq(id));
     }
-    if let Some(after) = page.after {
-        c = c.add(Column::Id.gt(after));
-    }
-    Entity::find()
-        .filter(c)
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1)
-        .all(db)
-        .await
+    super::id_page(Entity::find().filter(c), Column::Id, page).all(db).await
 }

@@ -26,7 +26,10 @@ pub fn now() -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use crate::http::PageRequest;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use uuid::Uuid;
 
 /// Writes `changes` to the row `id` if it is still at `version` (optimistic concurrency: the
@@ -61,6 +64,16 @@ pub async fn delete_versioned<E: EntityTrait>(
         .exec(db)
         .await?;
     Ok(done.rows_affected > 0)
+}
+
+/// `q` as one page in id (creation) order: after the cursor's id, `limit + 1` rows (the extra
+/// one tells that there is a next page, see [`crate::http::page_of`]).
+pub fn id_page<E: EntityTrait>(q: Select<E>, id: E::Column, page: &PageRequest<Uuid>) -> Select<E> {
+    let q = q.order_by_asc(id).limit(page.limit + 1);
+    match page.after {
+        Some(after) => q.filter(id.gt(after)),
+        None => q,
+    }
 }
 
 /// Rows of `E` by id, in one query, keyed by `key`.

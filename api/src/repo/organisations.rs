@@ -3,9 +3,7 @@
 use crate::entities::organisation::{self, ActiveModel, Column, Entity, Model};
 use crate::http::PageRequest;
 use jobtour_domain::organisation::OrganisationFields;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -54,10 +52,7 @@ pub async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Opti
 
 /// One page in id (creation) order.
 pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest<Uuid>) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
+    let mut q = super::id_page(Entity::find(), Column::Id, page);
     if let Some(kind) = &filter.kind {
         q = q.filter(Column::Kind.eq(kind.as_str()));
     }

@@ -226,14 +226,8 @@ pub async fn attempts(
     webhook_id: Uuid,
     page: &PageRequest<Uuid>,
 ) -> Result<Vec<(webhook_delivery::Model, Option<Model>)>, DbErr> {
-    let mut q = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id))
-        .order_by_asc(webhook_delivery::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(webhook_delivery::Column::Id.gt(after));
-    }
-    let rows = q.all(db).await?;
+    let q = webhook_delivery::Entity::find().filter(webhook_delivery::Column::WebhookId.eq(webhook_id));
+    let rows = super::id_page(q, webhook_delivery::Column::Id, page).all(db).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.outbox_id).collect();
     let messages = super::find_many::<Entity>(db, Column::Id, &ids, |m| m.id).await?;
     Ok(rows

@@ -66,10 +66,7 @@ pub async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Opti
 }
 
 pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest<Uuid>) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
+    let mut q = super::id_page(Entity::find(), Column::Id, page);
     if let Some(statuses) = &filter.statuses {
         q = q.filter(Column::Status.is_in(statuses.iter().copied()));
     }

@@ -4,7 +4,7 @@ use crate::entities::user::{ActiveModel, Column, Entity, Model};
 use crate::http::PageRequest;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -65,10 +65,7 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Opt
 }
 
 pub async fn list(db: &impl ConnectionTrait, filter: &Filter, page: &PageRequest<Uuid>) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
+    let mut q = super::id_page(Entity::find(), Column::Id, page);
     if let Some(role) = &filter.role {
         q = q.filter(Column::Role.eq(role.as_str()));
     }

@@ -4,9 +4,7 @@ use crate::entities::webhook::{ActiveModel, Column, Entity, Model};
 use crate::http::PageRequest;
 use chrono::{DateTime, Utc};
 use jobtour_domain::webhook::EventType;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 pub async fn insert(
@@ -39,14 +37,8 @@ pub async fn of_organisation(
     organisation_id: Uuid,
     page: &PageRequest<Uuid>,
 ) -> Result<Vec<Model>, DbErr> {
-    let mut q = Entity::find()
-        .filter(Column::OrganisationId.eq(organisation_id))
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        q = q.filter(Column::Id.gt(after));
-    }
-    q.all(db).await
+    let q = Entity::find().filter(Column::OrganisationId.eq(organisation_id));
+    super::id_page(q, Column::Id, page).all(db).await
 }
 
 /// The organisation's webhooks that listen to `event`.

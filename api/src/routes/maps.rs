@@ -26,11 +26,7 @@ pub async fn calendar(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> Ap
     let mut calendar = Calendar::new();
     calendar.name(&tour.name).timezone(tour.timezone.as_str());
     for stop in &stops {
-        let location = [stop.venue.as_deref(), stop.address.as_deref(), Some(stop.city.as_str())]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", ");
+        let location = crate::routes::stops::place(stop);
         let mut event = Event::new();
         event
             .uid(&format!("stop-{}@jobtour", stop.id))

@@ -140,6 +140,15 @@ pub struct StopQuery {
     pub cursor: Option<String>,
 }
 
+/// Where a stop is, as people read it: venue, address and city, as known.
+pub fn place(stop: &Model) -> String {
+    [stop.venue.as_deref(), stop.address.as_deref(), Some(stop.city.as_str())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The time zone a tour's days are read in.
 pub fn tour_zone(tour: &tour::Model) -> ApiResult<Tz> {
     parse_timezone(&tour.timezone).map_err(|e| ApiError::internal(e.message))
