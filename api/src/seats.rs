@@ -68,7 +68,7 @@ pub async fn book(
         }
         cancel(tx, &held, Reason::Moved, now).await?;
     }
-    let booking = seat(tx, slot, application.id, false, now).await?;
+    let booking = seat(tx, slot, application, false, now).await?;
     // A candidate who gets a seat in the slot it waited for leaves that line.
     if let Some(place) = slots::waiting_place(tx, application.id).await?
         && place.slot_id == slot.id
@@ -83,17 +83,17 @@ pub async fn book(
 async fn seat(
     tx: &impl ConnectionTrait,
     slot: &slot::Model,
-    application_id: Uuid,
+    application: &application::Model,
     from_line: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<booking::Model> {
     if !slots::take_seat(tx, slot.id).await? {
         return Err(DomainError::SlotFull.into());
     }
-    let booking = slots::insert_booking(tx, slot, application_id, now)
+    let booking = slots::insert_booking(tx, slot, application.id, now)
         .await
         .map_err(|e| one_booking_each(e, slot.id))?;
-    notify::booked(tx, &booking, slot, from_line, now).await?;
+    notify::booked(tx, &booking, slot, application, from_line, now).await?;
     Ok(booking)
 }
 
@@ -209,12 +209,11 @@ pub async fn fill_from_line(tx: &impl ConnectionTrait, slot_id: Uuid, now: DateT
             // the pipeline has left the line already; should one be found, it is passed over.
             let candidate = repo::applications::find_for_update(tx, first.application_id).await?;
             leave_line(tx, &first).await?;
-            let active = candidate
-                .and_then(|a| ApplicationStatus::parse(&a.status).ok())
-                .is_some_and(ApplicationStatus::is_active);
-            if !active {
+            let Some(candidate) =
+                candidate.filter(|a| ApplicationStatus::parse(&a.status).is_ok_and(ApplicationStatus::is_active))
+            else {
                 continue;
-            }
+            };
             if let Some(held) = slots::active_booking(tx, first.application_id).await? {
                 slots::cancel_booking(tx, held.id, Reason::Moved.as_str(), now).await?;
                 notify::cancelled(tx, &held, Reason::Moved, now).await?;
@@ -223,7 +222,7 @@ pub async fn fill_from_line(tx: &impl ConnectionTrait, slot_id: Uuid, now: DateT
                     freed.push_back(other);
                 }
             }
-            seat(tx, &slot, first.application_id, true, now).await?;
+            seat(tx, &slot, &candidate, true, now).await?;
         }
     }
     Ok(())

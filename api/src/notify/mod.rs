@@ -108,6 +108,7 @@ pub async fn booked(
     tx: &impl ConnectionTrait,
     booking: &booking::Model,
     slot: &slot::Model,
+    application: &application::Model,
     from_line: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
@@ -116,11 +117,11 @@ pub async fn booked(
         from_line,
     };
     let event = if from_line { "booking.won" } else { "booking.confirmed" };
-    email(tx, booking.application_id, event, &letter, now).await?;
+    email(tx, application.id, event, &letter, now).await?;
     let data = json!({
         "booking_id": booking.id,
-        "application_id": booking.application_id,
-        "position_id": slot.position_id,
+        "application_id": application.id,
+        "position_id": application.position_id,
         "slot_id": slot.id,
         "stop_id": slot.stop_id,
         "starts_at": slot.starts_at,

@@ -102,6 +102,8 @@ async fn export_holds_everything_and_erasure_leaves_no_trace(backend: Backend) {
     );
     let booked = events.iter().find(|e| e["type"] == "booking.created").unwrap();
     assert_eq!(booked["data"]["application_id"], a_id.as_str());
+    // The application's position, also when the slot names none.
+    assert_eq!(booked["data"]["position_id"], first.as_str());
 
     // The export: everything held about the person, both applications, as a download.
     let res = app
