@@ -262,6 +262,18 @@ pub fn created<T: Serialize>(location: String, body: &T, version: i32) -> HttpRe
     res.insert_header((header::ETAG, etag(version))).json(body)
 }
 
+/// An idempotent PUT's answer: `201 Created` with `Location` when it made the resource,
+/// `200 OK` when it was there already.
+pub fn created_or_ok<T: Serialize>(created: bool, location: String, body: &T) -> HttpResponse {
+    if created {
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 /// Use with `#[serde(default, deserialize_with = "nullable")]`.
 pub fn nullable<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>

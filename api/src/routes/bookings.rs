@@ -5,7 +5,7 @@
 use crate::auth::{Actor, SignedIn};
 use crate::entities::{application, booking, slot, tour};
 use crate::error::{ApiError, ApiResult};
-use crate::http::Page;
+use crate::http::{self, Page};
 use crate::policy::{self, Action, Object};
 use crate::repo::{self, slots};
 use crate::routes::slots::readable;
@@ -13,7 +13,7 @@ use crate::routes::stops::tour_zone;
 use crate::routes::tours::is_public;
 use crate::seats;
 use crate::state::AppState;
-use actix_web::http::header;
+
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, put};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -115,13 +115,11 @@ pub async fn book(
             Ok((Booking::new(&booking, &slot, tz), created))
         })
         .await?;
-    Ok(if created {
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/slots/{slot_id}/booking")))
-            .json(booking)
-    } else {
-        HttpResponse::Ok().json(booking)
-    })
+    Ok(http::created_or_ok(
+        created,
+        format!("/api/v1/slots/{slot_id}/booking"),
+        &booking,
+    ))
 }
 
 /// Cancels the application's booking in this slot; the seat goes to the first in line.
@@ -184,13 +182,11 @@ pub async fn join_waitlist(
             ))
         })
         .await?;
-    Ok(if created {
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/slots/{slot_id}/waitlist")))
-            .json(place)
-    } else {
-        HttpResponse::Ok().json(place)
-    })
+    Ok(http::created_or_ok(
+        created,
+        format!("/api/v1/slots/{slot_id}/waitlist"),
+        &place,
+    ))
 }
 
 /// Leaves the slot's waiting line.

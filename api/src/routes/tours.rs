@@ -393,16 +393,11 @@ pub async fn put_partner(
     let (row, created) = repo::tours::put_partner(&tx, tour_id, organisation_id, role.as_deref()).await?;
     tx.commit().await?;
     let body = TourPartner::new(row, organisation);
-    Ok(if created {
-        let mut res = HttpResponse::Created();
-        res.insert_header((
-            actix_web::http::header::LOCATION,
-            format!("/api/v1/tours/{tour_id}/partners/{organisation_id}"),
-        ));
-        res.json(body)
-    } else {
-        HttpResponse::Ok().json(body)
-    })
+    Ok(http::created_or_ok(
+        created,
+        format!("/api/v1/tours/{tour_id}/partners/{organisation_id}"),
+        &body,
+    ))
 }
 
 /// Takes an organisation off the tour (organisers only).
