@@ -604,8 +604,9 @@ pub struct CandidateExport {
     pub consents: Vec<Consent>,
     /// Every interview booking, cancelled ones too.
     pub bookings: Vec<BookingRecord>,
-    /// The messages sent about the applications (e-mails to the candidate, calls to the
-    /// employer's webhooks), without their content once sent.
+    /// The e-mails sent, or to send, to the candidate about the applications, without their
+    /// content once sent (the calls to the employer's webhooks carry no personal data and are
+    /// not listed).
     pub notifications: Vec<Notification>,
 }
 
