@@ -78,7 +78,7 @@ impl FromRequest for SignedIn {
 /// The prefixes of staff and candidate tokens: they tell the two apart, and make a leaked
 /// token recognisable by secret scanners.
 const STAFF_TOKEN_PREFIX: &str = "jts_";
-const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
+pub const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
 
 impl FromRequest for Actor {
     type Error = ApiError;

@@ -90,6 +90,27 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=120))]
     pub retention_months: u32,
 
+    /// Memory for public reads served without the database, in MiB (0 turns it off).
+    #[arg(long, env = "JOBTOUR_CACHE_MB", value_name = "JOBTOUR_CACHE_MB", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(0..=4096))]
+    pub cache_megabytes: u64,
+
+    /// Writes a candidate (anyone without a staff token) may make per minute from one client
+    /// address: applying, booking, waiting lists (0 turns the limit off).
+    #[arg(
+        long,
+        env = "JOBTOUR_ANON_WRITES_PER_MINUTE",
+        value_name = "JOBTOUR_ANON_WRITES_PER_MINUTE",
+        default_value_t = 30
+    )]
+    pub anon_writes_per_minute: u32,
+
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` is
+    /// believed; from any other peer the client address is the peer's.
+    #[arg(long, env = "JOBTOUR_TRUSTED_PROXIES", value_name = "JOBTOUR_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// E-mail and webhook delivery.
     #[command(flatten)]
     pub notify: NotifySettings,
@@ -119,6 +140,9 @@ impl ServeSettings {
             privacy_notice_version: "2026-11".to_owned(),
             idempotency_ttl_secs: 86_400,
             retention_months: 24,
+            cache_megabytes: 16,
+            anon_writes_per_minute: 30,
+            trusted_proxies: Vec::new(),
             notify: NotifySettings::default(),
             no_migrate: false,
             demo: false,
@@ -186,6 +210,14 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line, with the request id.
     Json,
+}
+
+/// `10.0.0.1` (one address) or `10.0.0.0/8`.
+fn parse_proxy(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{raw:?} is neither an IP address nor a CIDR block"))
 }
 
 fn parse_database_url(raw: &str) -> Result<String, String> {

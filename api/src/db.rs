@@ -58,6 +58,8 @@ impl Db {
                 .map_err(|e| DbErr::Custom(format!("cannot connect to PostgreSQL: {e}")))?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         };
+        let mut conn = conn;
+        conn.set_metric_callback(|_| crate::metrics::count_query());
         Ok(Self {
             conn,
             max_connections: settings.db_pool_size,

@@ -17,6 +17,8 @@ use jobtour_domain::tour::{StopFields, StopInput, TourFields, TourInput, TourSta
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+pub mod scale;
+
 pub const TOUR_NAME: &str = "Un job au bout du fil";
 pub const ORGANISER_EMAIL: &str = "organiser@demo.jobtour.example";
 pub const ORGANISER_PASSWORD: &str = "demo organiser password";
@@ -84,6 +86,8 @@ pub struct Report {
     pub created: Vec<String>,
     pub found: Vec<String>,
     pub tour_id: Option<Uuid>,
+    /// The club that organises the demo tour (and the scaled ones).
+    pub club_id: Option<Uuid>,
 }
 
 /// The next 19 October that has not begun yet.
@@ -183,6 +187,7 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
         }
     };
     report.tour_id = Some(tour.id);
+    report.club_id = Some(club);
     load_stops(&tx, &tour, &mut report).await?;
     for (org, role) in &organisations {
         let (_, created) = repo::tours::put_partner(&tx, tour.id, org.id, Some(role)).await?;

@@ -440,7 +440,7 @@ impl From<DbErr> for ApiError {
             return e;
         }
         match &err {
-            DbErr::ConnectionAcquire(_) => {
+            _ if database_unreachable(&err) => {
                 let mut e = Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "database_busy",
@@ -501,6 +501,25 @@ fn aborted_to_resolve_a_conflict(err: &DbErr) -> bool {
     e.as_database_error()
         .and_then(|db| db.code())
         .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
+/// Whether the error says the database is down, restarting or out of reach (not that the
+/// statement was wrong): no free connection in time, a connection refused or cut, or PostgreSQL
+/// shutting down or starting up (SQLSTATE classes 08 and 57). The client should retry.
+fn database_unreachable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match &**e {
+            Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+            Sqlx::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// What handlers return.

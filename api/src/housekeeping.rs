@@ -1,5 +1,5 @@
-//! Chores a running server does on a timer: forgetting expired idempotency keys (every ten
-//! minutes) and erasing the candidates of tours past the retention period (daily).
+//! Chores a running server does on a timer: forgetting expired idempotency keys and past
+//! minutes' anonymous write counts (every ten minutes) and erasing the candidates of tours past the retention period (daily).
 
 use crate::db::Db;
 use crate::{idempotency, privacy, repo};
@@ -21,6 +21,10 @@ pub fn spawn(db: Db, retention_months: u32) -> JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired_keys = n, "idempotency keys swept"),
                 Err(e) => tracing::warn!(error = %e, "could not sweep idempotency keys"),
+            }
+            let minute_ago = repo::now() - chrono::TimeDelta::minutes(1);
+            if let Err(e) = repo::throttle::sweep_write_counts(db.conn(), minute_ago).await {
+                tracing::warn!(error = %e, "could not sweep the anonymous write counts");
             }
             if round % PURGE_EVERY == 0 {
                 match privacy::purge(&db, repo::now(), retention_months, false).await {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
+pub mod limits;
 pub mod metrics;
 pub mod notify;
 pub mod openapi;

@@ -47,7 +47,13 @@ enum Command {
     },
     /// Load the demo campaign (idempotent): a published tour through five cities of Lorraine,
     /// its partner organisations and a demo organiser.
-    Demo,
+    Demo {
+        /// Also load a national campaign of this many open positions (over up to 50 tours and
+        /// 1 000 employers, with an application for every ten), for benchmarks. Idempotent: a
+        /// second run adds only what is missing.
+        #[arg(long, value_name = "N")]
+        scale: Option<usize>,
+    },
     /// Print the OpenAPI document (YAML), as committed in openapi.yaml.
     Openapi,
     /// Erase the personal data of candidates whose tour ended more than the retention period
@@ -156,10 +162,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!("created {} {} ({})", user.role, user.email, user.id);
         }
-        Command::Demo => {
+        Command::Demo { scale } => {
             let db = Db::connect(&cli.db).await?;
             db.migrate().await?;
-            print_demo(&db).await?;
+            let club = print_demo(&db).await?;
+            if let Some(n) = scale {
+                let first_day = demo::demo_start(chrono::Utc::now().date_naive());
+                let loaded = demo::scale::load(&db, n, club, first_day)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                println!(
+                    "scale {n}: added {} tour(s), {} employer(s), {} position(s), {} application(s)",
+                    loaded.tours, loaded.employers, loaded.positions, loaded.applications
+                );
+            }
         }
         Command::Openapi => print!("{}", openapi::yaml()),
         Command::Purge {
@@ -184,7 +200,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn print_demo(db: &Db) -> anyhow::Result<()> {
+/// Loads the demo and says what it did; answers the organising club's id.
+async fn print_demo(db: &Db) -> anyhow::Result<uuid::Uuid> {
     let report = demo::load(db).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
     for line in &report.created {
         println!("created {line}");
@@ -200,7 +217,9 @@ async fn print_demo(db: &Db) -> anyhow::Result<()> {
         demo::ORGANISER_EMAIL,
         demo::ORGANISER_PASSWORD
     );
-    Ok(())
+    report
+        .club_id
+        .ok_or_else(|| anyhow::anyhow!("the demo has no organising club"))
 }
 
 /// A problem as one line for the terminal.

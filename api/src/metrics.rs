@@ -13,6 +13,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    queries: HistogramVec,
     pool: IntGaugeVec,
     deliveries: IntCounterVec,
     outbox: IntGaugeVec,
@@ -28,6 +29,14 @@ impl Metrics {
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ]),
             labels,
+        )?;
+        let queries = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_db_queries",
+                "Database statements one HTTP request made (a list's should not grow with its page)",
+            )
+            .buckets(vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0, 64.0]),
+            &["method", "route"],
         )?;
         let pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database pool connections by state"),
@@ -49,6 +58,7 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(queries.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(outbox.clone()))?;
@@ -56,17 +66,21 @@ impl Metrics {
             registry,
             requests,
             latency,
+            queries,
             pool,
             deliveries,
             outbox,
         })
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64, queries: u32) {
         let status = status.to_string();
         let labels = [method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
+        self.queries
+            .with_label_values(&[method, route])
+            .observe(f64::from(queries));
     }
 
     /// One delivery attempt of the outbox and how it went.
@@ -93,8 +107,19 @@ impl Metrics {
     }
 }
 
-/// Middleware: times every request and counts it under its route pattern (never the raw
-/// path, which would make one series per id).
+tokio::task_local! {
+    /// Statements run by the request being served (its handler runs in the request's task).
+    static QUERIES: std::cell::Cell<u32>;
+}
+
+/// Counts one statement for the request being served, if any (called by the database
+/// connection for every statement it runs).
+pub fn count_query() {
+    let _ = QUERIES.try_with(|n| n.set(n.get().saturating_add(1)));
+}
+
+/// Middleware: times every request and counts it, and its database statements, under its
+/// route pattern (never the raw path, which would make one series per id).
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -104,10 +129,22 @@ pub async fn track(
         .app_data::<web::Data<crate::state::AppState>>()
         .map(|s| s.metrics.clone());
     let method = req.method().as_str().to_owned();
-    let res = next.call(req).await?;
+    let (res, queries) = QUERIES
+        .scope(std::cell::Cell::new(0), async {
+            let res = next.call(req).await;
+            (res, QUERIES.with(std::cell::Cell::get))
+        })
+        .await;
+    let res = res?;
     if let Some(metrics) = metrics {
         let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
-        metrics.observe(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+        metrics.observe(
+            &method,
+            &route,
+            res.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+            queries,
+        );
     }
     Ok(res)
 }

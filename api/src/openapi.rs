@@ -224,6 +224,23 @@ pub mod text {
     }
 }
 
+/// The route patterns that anyone may GET without signing in (the API's, not the probes'):
+/// what [`crate::cache`] may keep.
+pub fn anonymous_reads(doc: &OpenApi) -> std::collections::HashSet<String> {
+    let anonymous = |op: &Operation| {
+        op.security.as_ref().is_none_or(|reqs| {
+            reqs.iter()
+                .any(|r| r == &utoipa::openapi::security::SecurityRequirement::default())
+        })
+    };
+    doc.paths
+        .paths
+        .iter()
+        .filter(|(path, item)| path.starts_with("/api/") && item.get.as_ref().is_some_and(anonymous))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 /// Documents, on every operation, the problem answers the shared machinery can give: bad
 /// input, authentication, missing resources, stale `If-Match`, oversize bodies, overload.
 fn with_problem_responses(mut doc: OpenApi) -> OpenApi {

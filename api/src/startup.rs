@@ -2,11 +2,13 @@
 //! port 0 and read the port back.
 
 use crate::audit;
+use crate::cache::{self, PublicCache};
 use crate::config::{DbSettings, ServeSettings};
 use crate::db::Db;
 use crate::edge;
 use crate::housekeeping;
 use crate::http;
+use crate::limits;
 use crate::metrics::{self, Metrics};
 use crate::notify::courier::Courier;
 use crate::openapi;
@@ -16,7 +18,7 @@ use crate::telemetry::{self, JobtourSpans};
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -30,6 +32,7 @@ pub struct Application {
     db: Db,
     chores: tokio::task::JoinHandle<()>,
     courier: tokio::task::JoinHandle<()>,
+    listener: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -50,6 +53,12 @@ impl Application {
         let port = listener.local_addr()?.port();
         let doc = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let cache = web::Data::new(PublicCache::new(
+            settings.cache_megabytes,
+            openapi::anonymous_reads(&doc),
+            &db,
+        ));
+        let invalidations = cache.clone().into_inner().spawn_listener();
         let metrics = Metrics::new()?;
         let courier = Courier::new(db.clone(), &settings.notify, metrics.clone())?;
         let state = web::Data::new(AppState {
@@ -66,6 +75,7 @@ impl Application {
                     .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc.clone()))
                     .app_data(state.clone())
                     .app_data(routes.clone())
+                    .app_data(cache.clone())
                     .app_data(http::json_config())
                     .app_data(http::path_config())
                     .app_data(http::query_config())
@@ -74,15 +84,21 @@ impl Application {
             app.route("/docs", web::get().to(docs_redirect))
                 .default_service(web::to(routes::fallback))
                 .wrap(from_fn(edge::refuse_nul))
+                .wrap(from_fn(limits::anonymous_writes))
+                .wrap(from_fn(cache::layer))
                 .wrap(from_fn(telemetry::catch_panic))
                 .wrap(cors(&origins))
+                .wrap(Compress::default())
                 .wrap(from_fn(audit::record))
                 .wrap(from_fn(metrics::track))
                 .wrap(TracingLogger::<JobtourSpans>::new())
                 .wrap(from_fn(telemetry::request_id))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs)
-        .client_request_timeout(Duration::from_secs(30));
+        // A client has 10 s to send its request head (slowloris), and an idle kept-alive
+        // connection is closed after 30 s; bodies are bounded by MAX_BODY_BYTES.
+        .client_request_timeout(Duration::from_secs(10))
+        .keep_alive(Duration::from_secs(30));
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
@@ -95,6 +111,7 @@ impl Application {
             db,
             chores,
             courier,
+            listener: invalidations,
         })
     }
 
@@ -112,6 +129,9 @@ impl Application {
         self.chores.abort();
         // A message cut off mid-delivery is sent again once its lease runs out.
         self.courier.abort();
+        if let Some(listener) = self.listener {
+            listener.abort();
+        }
         stopped
     }
 }
@@ -132,6 +152,7 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             crate::idempotency::HEADER,
             telemetry::X_REQUEST_ID,
         ])

@@ -64,9 +64,38 @@ impl ThrottleState {
     }
 }
 
+/// Writes counted in fixed one-minute windows (a burst may reach twice the limit across a
+/// window's edge; simple, and one row per client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinuteWindow {
+    pub start: DateTime<Utc>,
+    /// Seconds until the next window opens (at least 1): the `Retry-After` of a refusal.
+    pub seconds_left: u64,
+}
+
+impl MinuteWindow {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        let seconds = now.timestamp();
+        let start = seconds - seconds.rem_euclid(60);
+        Self {
+            start: DateTime::from_timestamp(start, 0).unwrap_or(now),
+            seconds_left: u64::try_from(start + 60 - seconds).unwrap_or(60).max(1),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minute_windows_start_on_the_minute_and_say_how_long_is_left() {
+        let w = MinuteWindow::at(t(3) + TimeDelta::milliseconds(45_500));
+        assert_eq!(w.start, t(3));
+        assert_eq!(w.seconds_left, 15);
+        assert_eq!(MinuteWindow::at(t(3)).seconds_left, 60);
+        assert_eq!(MinuteWindow::at(t(4) - TimeDelta::milliseconds(1)).seconds_left, 1);
+    }
 
     fn t(minutes: i64) -> DateTime<Utc> {
         DateTime::UNIX_EPOCH + TimeDelta::minutes(minutes)

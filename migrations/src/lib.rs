@@ -14,6 +14,7 @@ mod m20261122_000002_create_tours_and_stops;
 mod m20261123_000003_create_positions_and_applications;
 mod m20261124_000004_create_slots_and_bookings;
 mod m20261124_000005_create_outbox_webhooks_and_audit;
+mod m20261125_000006_create_write_quotas;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_positions_and_applications::Migration),
             Box::new(m20261124_000004_create_slots_and_bookings::Migration),
             Box::new(m20261124_000005_create_outbox_webhooks_and_audit::Migration),
+            Box::new(m20261125_000006_create_write_quotas::Migration),
         ]
     }
 }

@@ -1,9 +1,12 @@
-//! Failed-login counters, one row per key (`account:<email>`, `address:<ip>`).
+//! Failed-login counters, one row per key (`account:<email>`, `address:<ip>`), and the
+//! anonymous writes of each client address in the current minute.
 
 use crate::entities::login_throttle::{ActiveModel, Column, Entity, Model};
 use chrono::{DateTime, Utc};
 use jobtour_domain::throttle::{ThrottlePolicy, ThrottleState};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
 
 fn state(m: &Model) -> ThrottleState {
     ThrottleState {
@@ -64,4 +67,44 @@ pub async fn record_failure(
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     Entity::delete_many().filter(Column::Key.eq(key)).exec(db).await?;
     Ok(())
+}
+
+/// Counts one write of `key` in the minute that starts at `window_start` and answers how many
+/// it made in that minute, in one statement (an upsert: concurrent writes all count).
+pub async fn count_write(db: &impl ConnectionTrait, key: &str, window_start: DateTime<Utc>) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
+    let (k, w) = match backend {
+        DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "INSERT INTO write_quotas (key, window_start, writes) VALUES ({k}, {w}, 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+         writes = CASE WHEN write_quotas.window_start = excluded.window_start THEN write_quotas.writes + 1 ELSE 1 END, \
+         window_start = excluded.window_start \
+         RETURNING writes"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [key.into(), window_start.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the write count returned no row".into()))?;
+    row.try_get::<i32>("", "writes").map(i64::from)
+}
+
+/// Forgets the write counts of minutes before `before`.
+pub async fn sweep_write_counts(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let backend = db.get_database_backend();
+    let placeholder = if backend == DbBackend::Postgres { "$1" } else { "?" };
+    let done = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("DELETE FROM write_quotas WHERE window_start < {placeholder}"),
+            [before.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected())
 }

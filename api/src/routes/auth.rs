@@ -50,7 +50,13 @@ pub async fn login(state: Data<AppState>, req: HttpRequest, body: Json<Credentia
     let account_key = format!("account:{email}");
     let address_key = format!(
         "address:{}",
-        req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+        crate::limits::client_address(
+            req.peer_addr().map(|a| a.ip()),
+            req.headers(),
+            &state.settings.trusted_proxies
+        )
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
     );
     let now = repo::now();
 

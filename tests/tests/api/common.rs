@@ -89,6 +89,8 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut DbSettings, &
     // The outbox at test pace: looked at every 50 ms, a failed delivery retried after 100 ms.
     serve.notify.outbox_poll_ms = 50;
     serve.notify.outbox_retry_base_ms = 100;
+    // Tests fire hundreds of candidate writes from one address; the limit has its own test.
+    serve.anon_writes_per_minute = 0;
     adjust(&mut db_settings, &mut serve);
     let settings = (db_settings.clone(), serve.clone());
     let app = Application::build(&db_settings, serve)
