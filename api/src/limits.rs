@@ -18,7 +18,7 @@ use jobtour_domain::throttle::MinuteWindow;
 use std::net::IpAddr;
 
 /// The writes a candidate makes, by method and route pattern.
-const CANDIDATE_WRITES: &[(&str, &str)] = &[
+pub const CANDIDATE_WRITES: &[(&str, &str)] = &[
     ("POST", "/api/v1/positions/{id}/applications"),
     ("PUT", "/api/v1/slots/{id}/booking"),
     ("DELETE", "/api/v1/slots/{id}/booking"),

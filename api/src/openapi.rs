@@ -20,7 +20,10 @@ use utoipa_actix_web::{AppExt, scope};
             post positions, candidates apply and book interview slots at the stops.\n\n\
             Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists take `limit` \
             (1–200, default 50) and an opaque `cursor`, and answer `{ items, next_cursor }`. Single \
-            resources carry an `ETag`; PATCH and DELETE honour `If-Match` (412 when stale).",
+            resources carry an `ETag`; PATCH and DELETE honour `If-Match` (412 when stale). What anyone \
+            may read without signing in carries an `ETag` too (lists included) and answers `304` to \
+            `If-None-Match`, with `Cache-Control: public, no-cache`. A candidate's writes (applying, \
+            booking, waiting lists) are limited per client address and minute: `429` with `Retry-After`.",
         license(name = "AGPL-3.0-or-later")
     ),
     servers((url = "/")),
@@ -224,15 +227,36 @@ pub mod text {
     }
 }
 
+/// Whether anyone may call the operation without signing in.
+fn anonymous(op: &Operation) -> bool {
+    op.security.as_ref().is_none_or(|reqs| {
+        reqs.iter()
+            .any(|r| r == &utoipa::openapi::security::SecurityRequirement::default())
+    })
+}
+
+/// A public read's conditional form: `If-None-Match` and its `304`.
+fn not_modified(op: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    op.responses.responses.entry("304".to_owned()).or_insert_with(|| {
+        ResponseBuilder::new()
+            .description("Not modified: `If-None-Match` names the current `ETag`")
+            .build()
+            .into()
+    });
+    op.parameters.get_or_insert_with(Vec::new).push(
+        ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .description(Some("`ETag`s the client holds; a match answers 304 without a body"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    );
+}
+
 /// The route patterns that anyone may GET without signing in (the API's, not the probes'):
 /// what [`crate::cache`] may keep.
 pub fn anonymous_reads(doc: &OpenApi) -> std::collections::HashSet<String> {
-    let anonymous = |op: &Operation| {
-        op.security.as_ref().is_none_or(|reqs| {
-            reqs.iter()
-                .any(|r| r == &utoipa::openapi::security::SecurityRequirement::default())
-        })
-    };
     doc.paths
         .paths
         .iter()
@@ -288,6 +312,18 @@ fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
             }
             if matches!(method, "patch" | "delete") {
                 add("412", "`If-Match` does not match the current `ETag`");
+            }
+            let limited = crate::limits::CANDIDATE_WRITES
+                .iter()
+                .any(|(m, p)| m.eq_ignore_ascii_case(method) && p == path);
+            if limited {
+                add(
+                    "429",
+                    "Too many applications and bookings from this address this minute; retry after `Retry-After` seconds",
+                );
+            }
+            if method == "get" && anonymous(op) {
+                not_modified(op);
             }
         }
     }

@@ -15,6 +15,7 @@ mod openapi;
 mod operations;
 mod organisations;
 mod pagination;
+mod performance;
 mod positions;
 mod privacy;
 mod slots;
