@@ -216,6 +216,77 @@ pub async fn stops_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap
     Ok(out)
 }
 
+/// A position with what showing it needs: its tour (for who may see it), its employer's name
+/// and its stops in itinerary order.
+#[derive(Debug)]
+pub struct Shown {
+    pub position: Model,
+    pub tour: tour::Model,
+    pub employer_name: String,
+    pub stop_ids: Vec<Uuid>,
+}
+
+/// One position as shown, in one query (a row per stop): the public job board's hottest read.
+pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Shown>, DbErr> {
+    use sea_orm::{IdenStatic, Iterable};
+    let mut query = Query::select();
+    query.columns(Column::iter().map(|c| (Entity, c)));
+    for c in tour::Column::iter() {
+        query.expr_as(Expr::col((tour::Entity, c)), Alias::new(format!("t_{}", c.as_str())));
+    }
+    query
+        .expr_as(
+            Expr::col((
+                crate::entities::organisation::Entity,
+                crate::entities::organisation::Column::Name,
+            )),
+            Alias::new("employer_name"),
+        )
+        .expr_as(Expr::col((stop::Entity, stop::Column::Id)), Alias::new("stop_id"))
+        .from(Entity)
+        .inner_join(
+            tour::Entity,
+            Expr::col((tour::Entity, tour::Column::Id)).equals((Entity, Column::TourId)),
+        )
+        .inner_join(
+            crate::entities::organisation::Entity,
+            Expr::col((
+                crate::entities::organisation::Entity,
+                crate::entities::organisation::Column::Id,
+            ))
+            .equals((Entity, Column::OrganisationId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            position_stop::Entity,
+            Expr::col((position_stop::Entity, position_stop::Column::PositionId)).equals((Entity, Column::Id)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            stop::Entity,
+            Expr::col((stop::Entity, stop::Column::Id)).equals((position_stop::Entity, position_stop::Column::StopId)),
+        )
+        .and_where(Expr::col((Entity, Column::Id)).eq(id))
+        .order_by((stop::Entity, stop::Column::ArrivesAt), Order::Asc)
+        .order_by((stop::Entity, stop::Column::Id), Order::Asc);
+    let rows = db.query_all(&query).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut stop_ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(stop) = row.try_get::<Option<Uuid>>("", "stop_id")? {
+            stop_ids.push(stop);
+        }
+    }
+    Ok(Some(Shown {
+        position: Model::from_query_result(first, "")?,
+        tour: tour::Model::from_query_result(first, "t_")?,
+        employer_name: first.try_get("", "employer_name")?,
+        stop_ids,
+    }))
+}
+
 /// The job board's filters, with who is asking.
 #[derive(Debug, Clone)]
 pub struct Filter {

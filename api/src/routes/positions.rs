@@ -379,10 +379,13 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewPo
 ))]
 #[get("/positions/{id}")]
 pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
-    let db = state.db.conn();
-    let (model, _) = readable(db, &actor, id.into_inner()).await?;
-    let version = model.version;
-    Ok(http::ok_with_etag(&render_one(db, model).await?, version))
+    let shown = repo::positions::find_shown(state.db.conn(), id.into_inner())
+        .await?
+        .ok_or_else(|| ApiError::not_found("position"))?;
+    may_read(&actor, &shown.position, &shown.tour)?;
+    let version = shown.position.version;
+    let body = Position::new(shown.position, shown.stop_ids, shown.employer_name);
+    Ok(http::ok_with_etag(&body, version))
 }
 
 /// Changes a position (organisers, or a partner for its own organisation). Honours `If-Match`.
@@ -552,15 +555,19 @@ pub async fn readable(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Api
     let tour = repo::tours::find(db, model.tour_id)
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;
+    may_read(actor, &model, &tour)?;
+    Ok((model, tour))
+}
+
+fn may_read(actor: &Actor, model: &Model, tour: &tour::Model) -> ApiResult<()> {
     policy::may(
         actor,
         Action::Read,
         Object::Position {
             organisation_id: model.organisation_id,
-            public: is_public_position(&model, &tour),
+            public: is_public_position(model, tour),
         },
-    )?;
-    Ok((model, tour))
+    )
 }
 
 /// The position locked for a change, and its tour, after checking the caller may make it.
