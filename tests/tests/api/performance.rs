@@ -13,6 +13,7 @@ both!(
     public_reads_carry_an_etag_and_answer_304,
     a_write_is_seen_by_the_next_public_read,
     the_scaled_demo_loads_idempotently,
+    slow_clients_do_not_starve_the_others,
 );
 per_backend!(candidate_writes_are_limited_per_client_address);
 
@@ -407,4 +408,34 @@ async fn the_scaled_demo_loads_idempotently(app: TestApp) {
     )
     .await;
     assert_eq!(stops["items"].as_array().unwrap().len(), 5);
+}
+
+/// Slowloris: hundreds of connections that send half a request head and then nothing do not
+/// keep others from being served, and the server closes them after its client timeout (10 s).
+async fn slow_clients_do_not_starve_the_others(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /api/v1/tours HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        assert_eq!(app.get("/api/v1/tours", None).await.status(), StatusCode::OK);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "served beside the slow ones"
+    );
+    // Each slow connection is answered 408 and closed once the timeout has run out.
+    let mut first = slow.swap_remove(0);
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), first.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server closed the slow connection");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
 }
