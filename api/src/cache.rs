@@ -110,23 +110,21 @@ impl PublicCache {
         }
     }
 
-    fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        if !self.live.load(Ordering::Acquire) {
-            return None;
-        }
-        let entry = self.entries.as_ref()?.get(key)?;
-        (entry.generation == self.generation.load(Ordering::Acquire) && entry.stored.elapsed() < MAX_AGE)
-            .then_some(entry)
+    /// The entries, unless this instance may not serve from memory now.
+    fn entries(&self) -> Option<&quick_cache::sync::Cache<String, Arc<Entry>, BodyWeight>> {
+        self.entries.as_ref().filter(|_| self.live.load(Ordering::Acquire))
     }
 
-    fn store(&self, key: String, entry: Entry) {
-        if let Some(entries) = &self.entries
-            && entry.body.len() <= MAX_ENTRY_BYTES
+    /// Whether an entry may still be served: made in this generation, not too old.
+    fn fresh(&self, entry: &Entry) -> bool {
+        entry.generation == self.generation.load(Ordering::Acquire) && entry.stored.elapsed() < MAX_AGE
+    }
+
+    /// Whether an answer may be kept: small enough, and read in the current generation.
+    fn keepable(&self, entry: &Entry) -> bool {
+        entry.body.len() <= MAX_ENTRY_BYTES
             && self.live.load(Ordering::Acquire)
             && entry.generation == self.generation.load(Ordering::Acquire)
-        {
-            entries.insert(key, Arc::new(entry));
-        }
     }
 
     /// Public data changed here: forget what was kept, and tell the other instances.
@@ -211,9 +209,25 @@ async fn read(
     let public = !req.headers().contains_key(header::AUTHORIZATION)
         && req.match_pattern().is_some_and(|p| cache.public.contains(&p));
     let key = public.then(|| req.uri().to_string());
-    if let Some(entry) = key.as_deref().and_then(|k| cache.get(k)) {
-        let res = answer(&entry, req.headers());
-        return Ok(req.into_response(res));
+    // One request per URL reads the database; the others asking for it meanwhile wait for its
+    // answer (a burst of identical searches costs one query, not sixty-four).
+    let mut guard = None;
+    if let (Some(key), Some(entries)) = (key.as_deref(), cache.entries()) {
+        loop {
+            match entries.get_value_or_guard_async(key).await {
+                Ok(entry) if cache.fresh(&entry) => {
+                    let res = answer(&entry, req.headers());
+                    return Ok(req.into_response(res));
+                }
+                Ok(_) => {
+                    entries.remove(key);
+                }
+                Err(g) => {
+                    guard = Some(g);
+                    break;
+                }
+            }
+        }
     }
     let generation = cache.generation.load(Ordering::Acquire);
     let mut res = next.call(req).await?;
@@ -248,8 +262,11 @@ async fn read(
         body,
     };
     let res = answer(&entry, req.headers());
-    if let Some(key) = key {
-        cache.store(key, entry);
+    // An answer read before a write it may not show is not kept: the next in line reads again.
+    if let Some(guard) = guard
+        && cache.keepable(&entry)
+    {
+        let _ = guard.insert(Arc::new(entry));
     }
     Ok(ServiceResponse::new(req, res))
 }
