@@ -423,8 +423,11 @@ pub async fn list(
 #[get("/applications/{id}")]
 pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let db = state.db.conn();
+    // An erased application is gone (DELETE answered 204); its anonymous remains only count in
+    // the campaign figures.
     let model = repo::applications::find(db, id.into_inner())
         .await?
+        .filter(|m| m.erased_at.is_none())
         .ok_or_else(|| ApiError::not_found("application"))?;
     policy::may(&actor, Action::Read, object(&model))?;
     let version = model.version;
