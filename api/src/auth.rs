@@ -78,7 +78,7 @@ impl FromRequest for SignedIn {
 /// The prefixes of staff and candidate tokens: they tell the two apart, and make a leaked
 /// token recognisable by secret scanners.
 const STAFF_TOKEN_PREFIX: &str = "jts_";
-pub const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
+const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
 
 impl FromRequest for Actor {
     type Error = ApiError;
@@ -99,6 +99,24 @@ impl FromRequest for Actor {
     }
 }
 
+/// The token of an `Authorization: Bearer …` header value.
+pub fn bearer(header: &str) -> Option<&str> {
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
+/// Whether the request says it comes from staff: its bearer token is a staff token (which the
+/// handler then checks; a forged one is a 401).
+pub fn claims_staff(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+        .is_some_and(|token| token.starts_with(STAFF_TOKEN_PREFIX))
+}
+
 async fn resolve(req: &HttpRequest) -> ApiResult<Actor> {
     let Some(header) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Actor::Anonymous);
@@ -110,12 +128,7 @@ async fn resolve(req: &HttpRequest) -> ApiResult<Actor> {
             "the bearer token is not valid, has expired or was revoked: log in again",
         )
     };
-    let header = header.to_str().map_err(|_| invalid())?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .ok_or_else(invalid)?;
+    let token = header.to_str().ok().and_then(bearer).ok_or_else(invalid)?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("AppState missing"))?;

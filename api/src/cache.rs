@@ -190,11 +190,10 @@ pub async fn layer(
     }
     let write = (req.method().clone(), req.match_pattern());
     let res = next.call(req).await?;
-    let exempt = write.1.as_deref().is_some_and(|pattern| {
-        WRITES_THAT_CHANGE_NO_PUBLIC_READ
-            .iter()
-            .any(|(m, p)| *m == write.0.as_str() && *p == pattern)
-    });
+    let exempt = write
+        .1
+        .as_deref()
+        .is_some_and(|pattern| crate::routes::listed(WRITES_THAT_CHANGE_NO_PUBLIC_READ, write.0.as_str(), pattern));
     if !res.status().is_client_error() && !exempt {
         cache.invalidate().await;
     }

@@ -28,7 +28,7 @@ impl Db {
     /// a busy timeout and foreign keys on every connection.
     pub async fn connect(settings: &DbSettings) -> Result<Self, DbErr> {
         let url = settings.url();
-        let conn = if url.starts_with("sqlite:") {
+        let mut conn = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| DbErr::Custom(format!("DATABASE_URL: {e}")))?
                 .create_if_missing(true)
@@ -58,7 +58,6 @@ impl Db {
                 .map_err(|e| DbErr::Custom(format!("cannot connect to PostgreSQL: {e}")))?;
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         };
-        let mut conn = conn;
         conn.set_metric_callback(|_| crate::metrics::count_query());
         Ok(Self {
             conn,

@@ -9,8 +9,8 @@ use crate::repo;
 use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use ipnet::IpNet;
@@ -66,19 +66,16 @@ fn too_many_writes(limit: u32, retry_after: u64) -> ApiError {
     e
 }
 
-/// A write of the list made without a staff token (none, or a candidate's `jtc_` token).
+/// A write of the list made without a staff token (none, or a candidate's). Reads leave at
+/// the first test, before the route is looked up.
 fn is_candidate_write(req: &ServiceRequest) -> bool {
-    let staff = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.starts_with(&format!("Bearer {}", crate::auth::CANDIDATE_TOKEN_PREFIX)));
-    !staff
-        && req.match_pattern().is_some_and(|pattern| {
-            CANDIDATE_WRITES
-                .iter()
-                .any(|(m, p)| *m == req.method().as_str() && *p == pattern)
-        })
+    let method = req.method();
+    if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+        return false;
+    }
+    req.match_pattern()
+        .is_some_and(|pattern| crate::routes::listed(CANDIDATE_WRITES, method.as_str(), &pattern))
+        && !crate::auth::claims_staff(req.headers())
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy; then the nearest
@@ -107,7 +104,7 @@ pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderValue;
+    use actix_web::http::header::{self, HeaderValue};
 
     fn xff(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

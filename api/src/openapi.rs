@@ -313,10 +313,7 @@ fn with_problem_responses(mut doc: OpenApi) -> OpenApi {
             if matches!(method, "patch" | "delete") {
                 add("412", "`If-Match` does not match the current `ETag`");
             }
-            let limited = crate::limits::CANDIDATE_WRITES
-                .iter()
-                .any(|(m, p)| m.eq_ignore_ascii_case(method) && p == path);
-            if limited {
+            if crate::routes::listed(crate::limits::CANDIDATE_WRITES, method, path) {
                 add(
                     "429",
                     "Too many applications and bookings from this address this minute; retry after `Retry-After` seconds",

@@ -136,6 +136,13 @@ impl RouteTable {
 }
 
 /// Whatever no route took: 405 with `Allow` when the path exists, 404 otherwise.
+/// Whether `method pattern` (a route as the document and actix spell it) is in `routes`.
+pub fn listed(routes: &[(&str, &str)], method: &str, pattern: &str) -> bool {
+    routes
+        .iter()
+        .any(|(m, p)| m.eq_ignore_ascii_case(method) && *p == pattern)
+}
+
 pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<actix_web::HttpResponse, ApiError> {
     Err(match table.methods(req.path()) {
         Some(methods) if !methods.is_empty() => ApiError::method_not_allowed(methods.join(", ")),

@@ -323,6 +323,16 @@ async fn candidate_writes_are_limited_per_client_address(backend: Backend) {
     assert!((1..=60).contains(&retry));
     let problem = expect_problem(refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
     assert!(problem["detail"].as_str().unwrap().contains("3"));
+    // A candidate's token, however the scheme is spelt, is no staff token.
+    let res = app
+        .request(reqwest::Method::POST, &format!("/api/v1/positions/{pid}/applications"), None)
+        .header("authorization", "bearer jtc_whatever")
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&crate::applications::application_body("a4@example.org"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // Another address behind the same trusted proxy has its own count; a client cannot pass
     // for another by writing the header itself (the proxy appends the address it saw).
     let res = apply("b@example.org", Some("198.51.100.9")).await;
