@@ -325,7 +325,11 @@ async fn candidate_writes_are_limited_per_client_address(backend: Backend) {
     assert!(problem["detail"].as_str().unwrap().contains("3"));
     // A candidate's token, however the scheme is spelt, is no staff token.
     let res = app
-        .request(reqwest::Method::POST, &format!("/api/v1/positions/{pid}/applications"), None)
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/positions/{pid}/applications"),
+            None,
+        )
         .header("authorization", "bearer jtc_whatever")
         .header("x-forwarded-for", "203.0.113.7")
         .json(&crate::applications::application_body("a4@example.org"))
