@@ -7,8 +7,10 @@
 //!   the few listed in [`WRITES_THAT_CHANGE_NO_PUBLIC_READ`]) moves the cache to a new
 //!   generation before its answer leaves, and entries of an older generation are not served;
 //! - on PostgreSQL it also sends `NOTIFY jobtour_cache`, on which every other instance, which
-//!   `LISTEN`s, moves to a new generation too; while an instance's listening connection is down
-//!   it serves nothing from memory;
+//!   `LISTEN`s, moves to a new generation too, and answers only once its own notification came
+//!   back through PostgreSQL (which hands it to every listener at once); while an instance's
+//!   listening connection is down it serves nothing from memory. What is left is the other
+//!   instance's handling of a notification already on its socket: microseconds, not a promise;
 //! - a read that began before a write's new generation is not stored (it may have read the old
 //!   rows), and entries are dropped after [`MAX_AGE`] in any case (positions close by the clock,
 //!   not only by writes).
@@ -37,6 +39,8 @@ use std::time::{Duration, Instant};
 pub const CHANNEL: &str = "jobtour_cache";
 /// The longest an entry is served, whatever happens.
 pub const MAX_AGE: Duration = Duration::from_secs(30);
+/// The longest a write waits for its own notification to come back before answering.
+const ECHO_WAIT: Duration = Duration::from_secs(1);
 /// Bodies larger than this are not kept.
 const MAX_ENTRY_BYTES: usize = 1 << 20;
 
@@ -81,6 +85,11 @@ pub struct PublicCache {
     live: AtomicBool,
     /// Where to tell the other instances (PostgreSQL only).
     notify: Option<Db>,
+    /// This instance's name in its notifications, and the number of its last one.
+    instance: uuid::Uuid,
+    sent: AtomicU64,
+    /// The number of this instance's last notification that came back through PostgreSQL.
+    echoed: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for PublicCache {
@@ -107,6 +116,9 @@ impl PublicCache {
             generation: AtomicU64::new(0),
             live: AtomicBool::new(!postgres),
             notify: postgres.then(|| db.clone()),
+            instance: uuid::Uuid::now_v7(),
+            sent: AtomicU64::new(0),
+            echoed: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -127,13 +139,40 @@ impl PublicCache {
             && entry.generation == self.generation.load(Ordering::Acquire)
     }
 
-    /// Public data changed here: forget what was kept, and tell the other instances.
+    /// Public data changed here: forget what was kept, and tell the other instances. Returns
+    /// once the notification came back through this instance's own listener (at most
+    /// [`ECHO_WAIT`]): PostgreSQL hands a notification to every listener at once, so by then
+    /// the others have been sent it too, and the writer's answer does not overtake it.
     pub async fn invalidate(&self) {
         self.forget();
-        if let Some(db) = &self.notify
-            && let Err(e) = db.conn().execute_unprepared(&format!("NOTIFY {CHANNEL}")).await
-        {
+        let Some(db) = &self.notify else {
+            return;
+        };
+        let seq = self.sent.fetch_add(1, Ordering::AcqRel) + 1;
+        let sql = format!("NOTIFY {CHANNEL}, '{}:{seq}'", self.instance);
+        if let Err(e) = db.conn().execute_unprepared(&sql).await {
             tracing::warn!(error = %e, "could not tell the other instances that public data changed");
+            return;
+        }
+        if self.live.load(Ordering::Acquire) {
+            let mut echoed = self.echoed.subscribe();
+            let _ = tokio::time::timeout(ECHO_WAIT, echoed.wait_for(|&n| n >= seq)).await;
+        }
+    }
+
+    /// A notification heard: forget what was kept, and note this instance's own echoes.
+    fn heard(&self, payload: &str) {
+        self.forget();
+        let mine = payload
+            .split_once(':')
+            .filter(|(instance, _)| *instance == self.instance.to_string())
+            .and_then(|(_, seq)| seq.parse::<u64>().ok());
+        if let Some(seq) = mine {
+            self.echoed.send_if_modified(|n| {
+                let newer = seq > *n;
+                *n = (*n).max(seq);
+                newer
+            });
         }
     }
 
@@ -163,8 +202,8 @@ impl PublicCache {
                     // Writes may have been missed while not listening.
                     self.forget();
                     self.live.store(true, Ordering::Release);
-                    while let Ok(Some(_)) = listener.try_recv().await {
-                        self.forget();
+                    while let Ok(Some(notification)) = listener.try_recv().await {
+                        self.heard(notification.payload());
                     }
                     tracing::warn!("lost the cache invalidation channel: public reads go to the database");
                 }
