@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use jobtour_domain::position::{ContractType, PositionFields, PositionStatus, Staffing, WorkingTime};
 use jobtour_domain::search::SearchTerms;
 use jobtour_domain::tour::TourStatus;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -302,65 +302,100 @@ pub struct Filter {
     pub now: DateTime<Utc>,
 }
 
-/// How a page is ordered, and where it starts.
-#[derive(Debug, Clone, Copy)]
-pub enum Sort<'a> {
-    /// Newest first (ids are UUIDv7: creation order).
-    Newest { after: Option<Uuid> },
-    /// Best match first, then newest; the rank is the database's (PostgreSQL `ts_rank`,
-    /// SQLite `bm25`), the title weighing more than the description.
-    Ranked {
-        terms: &'a SearchTerms,
-        after: Option<(f64, Uuid)>,
-    },
-}
-
-#[derive(Debug, FromQueryResult)]
-struct RankedRow {
-    #[sea_orm(nested)]
-    position: Model,
-    rank: f64,
-}
-
-/// One page of positions (`limit` rows, plus one to tell whether more follow), each with its
-/// search rank (0 without a search).
+/// One page of the job board, newest first (ids are UUIDv7: creation order), after `after`;
+/// `limit` rows (ask one more to tell whether more follow).
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &Filter,
-    order: Sort<'_>,
+    after: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<(Model, f64)>, DbErr> {
+) -> Result<Vec<Model>, DbErr> {
     let mut q = Entity::find().filter(conditions(filter)).limit(limit);
-    match order {
-        Sort::Newest { after } => {
-            if let Some(after) = after {
-                q = q.filter(Column::Id.lt(after));
-            }
-            let rows = q.order_by_desc(Column::Id).all(db).await?;
-            Ok(rows.into_iter().map(|m| (m, 0.0)).collect())
-        }
-        Sort::Ranked { terms, after } => {
-            let backend = db.get_database_backend();
-            let Some(rank) = search(backend, terms, QueryTrait::query(&mut q)) else {
-                return Ok(Vec::new());
+    if let Some(after) = after {
+        q = q.filter(Column::Id.lt(after));
+    }
+    q.order_by_desc(Column::Id).all(db).await
+}
+
+/// Where a search result stands. A search answers the positions with every word in their
+/// title first (`tier` 1), then the others that match (`tier` 0), newest first within each:
+/// an order each database can walk down an index and stop after a page, where ranking by a
+/// relevance score would rank every match of a common word first (a fifth of the board for
+/// "conseiller"). Newest is the id on PostgreSQL and the place in the search index (`seq`,
+/// insertion order) on SQLite, whose FTS5 index hands out matches in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub tier: u8,
+    pub seq: i64,
+    pub id: Uuid,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct IndexedRow {
+    #[sea_orm(nested)]
+    position: Model,
+    seq: i64,
+}
+
+/// One page of the positions matching `terms`, in the order of [`Place`], after `after`.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    terms: &SearchTerms,
+    after: Option<Place>,
+    limit: u64,
+) -> Result<Vec<(Model, Place)>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut found = Vec::new();
+    for tier in [1, 0] {
+        let start = match after {
+            Some(p) if p.tier < tier => continue,
+            Some(p) if p.tier == tier => Some(p),
+            _ => None,
+        };
+        let want = limit - found.len() as u64;
+        if backend == DbBackend::Postgres {
+            let rows = pg_tier(db, filter, terms, tier, start.map(|p| p.id), want).await?;
+            found.extend(rows.into_iter().map(|m| {
+                let id = m.id;
+                (m, Place { tier, seq: 0, id })
+            }));
+        } else {
+            let Some(matching) = fts5_tier(terms, tier) else {
+                return Ok(found);
             };
-            if let Some((r, id)) = after {
-                q = q.filter(
-                    Condition::any()
-                        .add(rank.clone().lt(r))
-                        .add(Condition::all().add(rank.clone().eq(r)).add(Column::Id.lt(id))),
-                );
+            let mut q = Entity::find().filter(conditions(filter)).limit(want);
+            let select = QueryTrait::query(&mut q);
+            let seq = Expr::col((Alias::new("positions_fts"), Alias::new("rowid")));
+            select
+                .join_as(
+                    JoinType::InnerJoin,
+                    Alias::new("position_search"),
+                    Alias::new("s"),
+                    Expr::col((Alias::new("s"), Alias::new("position_id"))).equals((Entity, Column::Id)),
+                )
+                .join(
+                    JoinType::InnerJoin,
+                    Alias::new("positions_fts"),
+                    seq.clone().equals((Alias::new("s"), Alias::new("rowid"))),
+                )
+                .and_where(Expr::cust_with_values("positions_fts MATCH ?", [matching]))
+                .expr_as(seq.clone(), Alias::new("seq"))
+                .order_by_expr(seq.clone(), Order::Desc);
+            if let Some(p) = start {
+                select.and_where(seq.lt(p.seq));
             }
-            let rows = q
-                .expr_as(rank.clone(), "rank")
-                .order_by(rank, Order::Desc)
-                .order_by_desc(Column::Id)
-                .into_model::<RankedRow>()
-                .all(db)
-                .await?;
-            Ok(rows.into_iter().map(|r| (r.position, r.rank)).collect())
+            let rows = q.into_model::<IndexedRow>().all(db).await?;
+            found.extend(rows.into_iter().map(|r| {
+                let id = r.position.id;
+                (r.position, Place { tier, seq: r.seq, id })
+            }));
+        }
+        if found.len() as u64 >= limit {
+            break;
         }
     }
+    Ok(found)
 }
 
 fn conditions(f: &Filter) -> Condition {
@@ -431,45 +466,87 @@ fn on_the_board(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Restricts `query` to the positions matching `terms` and returns the rank expression, or
-/// `None` when the terms hold no word to look up (nothing matches).
-fn search(backend: DbBackend, terms: &SearchTerms, query: &mut SelectStatement) -> Option<Expr> {
-    match backend {
-        DbBackend::Postgres => {
-            let tsquery = super::search::tsquery(terms)?;
-            query.and_where(Expr::cust_with_values(
-                "\"positions\".\"search\" @@ to_tsquery('french', jobtour_unaccent($1))",
-                [tsquery.clone()],
-            ));
-            Some(Expr::cust_with_values(
-                "ts_rank(\"positions\".\"search\", to_tsquery('french', jobtour_unaccent($1)))::float8",
-                [tsquery],
-            ))
-        }
-        _ => {
-            let fts = super::search::fts5_query(terms)?;
-            let matches = Query::select()
-                .expr_as(
-                    Expr::col((Alias::new("s"), Alias::new("position_id"))),
-                    Alias::new("position_id"),
-                )
-                .expr_as(Expr::cust("-bm25(positions_fts, 4.0, 1.0)"), Alias::new("score"))
-                .from(Alias::new("positions_fts"))
-                .join_as(
-                    JoinType::InnerJoin,
-                    Alias::new("position_search"),
-                    Alias::new("s"),
-                    Expr::cust("\"s\".\"rowid\" = \"positions_fts\".\"rowid\""),
-                )
-                .and_where(Expr::cust_with_values("positions_fts MATCH ?", [fts]))
-                .to_owned();
-            query.join_subquery(
-                JoinType::InnerJoin,
-                matches,
-                Alias::new("m"),
-                Expr::col((Alias::new("m"), Alias::new("position_id"))).equals((Entity, Column::Id)),
-            );
-            Some(Expr::col((Alias::new("m"), Alias::new("score"))))
-        }
+/// How many of the newest candidates (the filters' rows, search aside) a PostgreSQL search
+/// walks before it turns to the full-text index instead.
+const SEARCH_WALK: u64 = 2000;
+
+/// PostgreSQL: one page of a search tier, newest first, after `after`. A common word ("conseiller"
+/// is in a fifth of the board) fills a page within the newest rows: walking the id index and
+/// checking each row stops after a page, where the GIN index would hand over every match to be
+/// sorted. A rare word would have the walk go through the whole board: the walk stops after
+/// [`SEARCH_WALK`] candidates, and a page it did not fill comes from the GIN index (few matches
+/// to sort), ordered by an expression the id index cannot give so that the planner cannot turn
+/// it back into a walk. The planner alone picks between the two by its estimate of a word's
+/// frequency, which for prefixes of words it has no statistics of is far too high.
+async fn pg_tier(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    terms: &SearchTerms,
+    tier: u8,
+    after: Option<Uuid>,
+    want: u64,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::Iterable;
+    let (Some(in_window), Some(anywhere)) = (tsquery_tier(terms, tier, "w"), tsquery_tier(terms, tier, "positions"))
+    else {
+        return Ok(Vec::new());
+    };
+    let after_cond = |q: sea_orm::Select<Entity>| match after {
+        Some(id) => q.filter(Column::Id.lt(id)),
+        None => q,
+    };
+    let mut window = after_cond(Entity::find().filter(conditions(filter)))
+        .order_by_desc(Column::Id)
+        .limit(SEARCH_WALK);
+    QueryTrait::query(&mut window)
+        .expr_as(Expr::cust("\"positions\".\"search\""), Alias::new("search"))
+        .expr_as(Expr::cust("\"positions\".\"search_title\""), Alias::new("search_title"));
+    let w = Alias::new("w");
+    let walk = Query::select()
+        .columns(Column::iter().map(|c| (w.clone(), c)))
+        .from_subquery(QueryTrait::into_query(window), w.clone())
+        .and_where(in_window)
+        .order_by((w, Column::Id), Order::Desc)
+        .limit(want)
+        .to_owned();
+    let rows = db.query_all(&walk).await?;
+    let walked = rows
+        .iter()
+        .map(|r| Model::from_query_result(r, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    if walked.len() as u64 >= want {
+        return Ok(walked);
     }
+    after_cond(Entity::find().filter(conditions(filter)).filter(anywhere))
+        .order_by(Expr::cust("uuid_send(\"positions\".\"id\")"), Order::Desc)
+        .limit(want)
+        .all(db)
+        .await
+}
+
+/// PostgreSQL: the condition of a search tier on `table`'s row (1: every word in the title;
+/// 0: the other matches). The query text is written into the statement, not bound: a
+/// prepared statement would soon be planned once for every word. The words are letters and
+/// digits only (`SearchTerms`), so nothing in them is SQL or query syntax; quotes are doubled
+/// anyway.
+fn tsquery_tier(terms: &SearchTerms, tier: u8, table: &str) -> Option<Expr> {
+    let text = super::search::tsquery(terms)?.replace('\'', "''");
+    let in_title = format!("\"{table}\".\"search_title\" @@ to_tsquery('french', jobtour_unaccent('{text}'))");
+    Some(Expr::cust(if tier == 1 {
+        in_title
+    } else {
+        format!("\"{table}\".\"search\" @@ to_tsquery('french', jobtour_unaccent('{text}')) AND NOT {in_title}")
+    }))
+}
+
+/// SQLite: the FTS5 query of a search tier (1: every word in the title column; 0: the other
+/// matches).
+fn fts5_tier(terms: &SearchTerms, tier: u8) -> Option<String> {
+    let all = super::search::fts5_query(terms)?;
+    let title = format!("{{title}} : ({all})");
+    Some(if tier == 1 {
+        title
+    } else {
+        format!("({all}) NOT {title}")
+    })
 }

@@ -9,7 +9,7 @@ use crate::http::{self, Page, PageRequest, WholeNumber};
 use crate::notify;
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
-use crate::repo;
+use crate::repo::{self, positions::Place};
 use crate::routes::stops::tour_zone;
 use crate::routes::tours::{is_public, visible_tour};
 use crate::state::AppState;
@@ -238,8 +238,8 @@ pub struct PositionQuery {
     /// `next_cursor` of the previous page (of the same search).
     pub cursor: Option<String>,
     /// Words to look for in titles and descriptions, in French: blind to accents and case,
-    /// word endings too ("conseiller" finds "Conseillère"). Every word must match. Results come
-    /// best match first.
+    /// word endings too ("conseiller" finds "Conseillère"). Every word must match. Positions with
+    /// every word in their title come first, then the others; newest first within each.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Staff only see other statuses than `open`: the public board shows open positions.
@@ -260,7 +260,7 @@ pub struct PositionQuery {
     pub sector: Option<String>,
 }
 
-/// The job board: open positions of published tours for everyone, newest first (best match
+/// The job board: open positions of published tours for everyone, newest first (title matches
 /// first with `q`); staff also see what their role allows (a partner its own organisation's
 /// positions in every status, an organiser everything).
 #[utoipa::path(tag = "positions", operation_id = "listPositions", params(PositionQuery), responses(
@@ -287,25 +287,18 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuer
     let page = match &terms {
         None => {
             let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
-            let sort = repo::positions::Sort::Newest { after: page.after };
-            let rows = repo::positions::list(db, &filter, sort, page.limit + 1).await?;
-            http::page_of(rows, page.limit, |(m, _)| m.id, |r| r)
+            let rows = repo::positions::list(db, &filter, page.after, page.limit + 1).await?;
+            http::page_of(rows, page.limit, |m| m.id, |m| m)
         }
         Some(terms) => {
-            // The rank travels as its bits: a decimal float need not come back as the very
-            // same number, and the next page starts after an exact (rank, id).
-            let page = PageRequest::<(u64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
-            let sort = repo::positions::Sort::Ranked {
-                terms,
-                after: page.after.map(|(bits, id)| (f64::from_bits(bits), id)),
-            };
-            let rows = repo::positions::list(db, &filter, sort, page.limit + 1).await?;
-            http::page_of(rows, page.limit, |(m, rank)| (rank.to_bits(), m.id), |r| r)
+            let page = PageRequest::<(u8, i64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
+            let after = page.after.map(|(tier, seq, id)| Place { tier, seq, id });
+            let rows = repo::positions::search(db, &filter, terms, after, page.limit + 1).await?;
+            http::page_of(rows, page.limit, |(_, p)| (p.tier, p.seq, p.id), |(m, _)| m)
         }
     };
-    let models: Vec<Model> = page.items.into_iter().map(|(m, _)| m).collect();
     Ok(Json(Page {
-        items: render(db, models).await?,
+        items: render(db, page.items).await?,
         next_cursor: page.next_cursor,
     }))
 }

@@ -106,7 +106,17 @@ async fn list_queries_do_not_grow_with_the_page(app: TestApp) {
         assert_eq!(n1, 1, "{path}: one item on a page of one");
         assert!(n >= 2, "{path}: the test needs a page of several items, got {n}");
         assert!(one >= 1.0, "{path}: the metric counts the list's statements");
-        assert_eq!(one, many, "{path}: {one} statements for one item, {many} for {n}");
+        if path.contains("q=") {
+            // A search walks two tiers (title matches, then the rest), each in at most two
+            // statements (the newest rows; the full-text index when they fall short): a bound
+            // that does not depend on the page's size either.
+            assert!(
+                many <= one + 3.0,
+                "{path}: {one} statements for one item, {many} for {n}"
+            );
+        } else {
+            assert_eq!(one, many, "{path}: {one} statements for one item, {many} for {n}");
+        }
     }
     // A slot's bookings come on one page: an empty slot's list against a full one's.
     let empty = slots["items"]
