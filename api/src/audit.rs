@@ -39,7 +39,7 @@ fn entry_for<B>(res: &ServiceResponse<B>) -> Option<audit::Entry> {
     if !status.is_success() {
         return None;
     }
-    let pattern = req.match_pattern()?;
+    let pattern = crate::http::route_pattern(req)?;
     let export = pattern.ends_with("/export");
     let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !(write || export) {

@@ -227,7 +227,7 @@ pub async fn layer(
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return read(&cache, req, next).await;
     }
-    let write = (req.method().clone(), req.match_pattern());
+    let write = (req.method().clone(), crate::http::route_pattern(req.request()));
     let res = next.call(req).await?;
     let exempt = write
         .1
@@ -245,7 +245,7 @@ async fn read(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let public = !req.headers().contains_key(header::AUTHORIZATION)
-        && req.match_pattern().is_some_and(|p| cache.public.contains(&p));
+        && crate::http::route_pattern(req.request()).is_some_and(|p| cache.public.contains(&*p));
     let key = public.then(|| req.uri().to_string());
     // One request per URL reads the database; the others asking for it meanwhile wait for its
     // answer (a burst of identical searches costs one query, not sixty-four).

@@ -6,13 +6,14 @@ use crate::error::{ApiError, ApiResult};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jobtour_domain::error::Invalid;
 use sea_orm::{DatabaseTransaction, DbErr};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
+use std::rc::Rc;
 use utoipa::ToSchema;
 
 /// Largest request body accepted.
@@ -319,4 +320,18 @@ impl<'de> Deserialize<'de> for WholeNumber {
             .map(WholeNumber)
             .ok_or_else(|| serde::de::Error::custom(format!("invalid type: {n} is not a whole number")))
     }
+}
+
+/// The pattern of the route a request matches (`/api/v1/positions/{id}`), looked up once per
+/// request: actix finds it by trying the routes' patterns one after another, and the span, the
+/// metrics, the cache, the write limit and the audit log all ask for it.
+pub fn route_pattern(req: &HttpRequest) -> Option<Rc<str>> {
+    #[derive(Clone)]
+    struct Pattern(Option<Rc<str>>);
+    if let Some(Pattern(p)) = req.extensions().get::<Pattern>() {
+        return p.clone();
+    }
+    let p: Option<Rc<str>> = req.match_pattern().map(Rc::from);
+    req.extensions_mut().insert(Pattern(p.clone()));
+    p
 }

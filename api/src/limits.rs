@@ -73,7 +73,7 @@ fn is_candidate_write(req: &ServiceRequest) -> bool {
     if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
         return false;
     }
-    req.match_pattern()
+    crate::http::route_pattern(req.request())
         .is_some_and(|pattern| crate::routes::listed(CANDIDATE_WRITES, method.as_str(), &pattern))
         && !crate::auth::claims_staff(req.headers())
 }

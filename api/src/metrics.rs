@@ -137,10 +137,11 @@ pub async fn track(
         .await;
     let res = res?;
     if let Some(metrics) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let route = crate::http::route_pattern(res.request());
+        let route = route.as_deref().unwrap_or("unmatched");
         metrics.observe(
             &method,
-            &route,
+            route,
             res.status().as_u16(),
             started.elapsed().as_secs_f64(),
             queries,

@@ -102,7 +102,7 @@ impl RootSpanBuilder for JobtourSpans {
             request_id = %id,
             method = %request.method(),
             path = %request.path(),
-            route = request.match_pattern().unwrap_or_default(),
+            route = crate::http::route_pattern(request.request()).as_deref().unwrap_or_default(),
             status = tracing::field::Empty,
         )
     }

@@ -221,20 +221,22 @@ pub async fn stops_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap
 #[derive(Debug)]
 pub struct Shown {
     pub position: Model,
-    pub tour: tour::Model,
+    /// Its tour's status (what decides whether the public sees the position).
+    pub tour_status: String,
     pub employer_name: String,
     pub stop_ids: Vec<Uuid>,
 }
 
 /// One position as shown, in one query (a row per stop): the public job board's hottest read.
 pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Shown>, DbErr> {
-    use sea_orm::{IdenStatic, Iterable};
+    use sea_orm::Iterable;
     let mut query = Query::select();
     query.columns(Column::iter().map(|c| (Entity, c)));
-    for c in tour::Column::iter() {
-        query.expr_as(Expr::col((tour::Entity, c)), Alias::new(format!("t_{}", c.as_str())));
-    }
     query
+        .expr_as(
+            Expr::col((tour::Entity, tour::Column::Status)),
+            Alias::new("tour_status"),
+        )
         .expr_as(
             Expr::col((
                 crate::entities::organisation::Entity,
@@ -281,7 +283,7 @@ pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Sh
     }
     Ok(Some(Shown {
         position: Model::from_query_result(first, "")?,
-        tour: tour::Model::from_query_result(first, "t_")?,
+        tour_status: first.try_get("", "tour_status")?,
         employer_name: first.try_get("", "employer_name")?,
         stop_ids,
     }))

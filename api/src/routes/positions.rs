@@ -11,7 +11,7 @@ use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo::{self, positions::Place};
 use crate::routes::stops::tour_zone;
-use crate::routes::tours::{is_public, visible_tour};
+use crate::routes::tours::{is_public_status, visible_tour};
 use crate::state::AppState;
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
@@ -375,7 +375,14 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
     let shown = repo::positions::find_shown(state.db.conn(), id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;
-    may_read(&actor, &shown.position, &shown.tour)?;
+    policy::may(
+        &actor,
+        Action::Read,
+        Object::Position {
+            organisation_id: shown.position.organisation_id,
+            public: is_public_position(&shown.position, &shown.tour_status),
+        },
+    )?;
     let version = shown.position.version;
     let body = Position::new(shown.position, shown.stop_ids, shown.employer_name);
     Ok(http::ok_with_etag(&body, version))
@@ -536,8 +543,8 @@ async fn tour_for_position(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -
 }
 
 /// Whether anyone may read the position: not a draft, and its tour public.
-fn is_public_position(m: &Model, tour: &tour::Model) -> bool {
-    PositionStatus::parse(&m.status).is_ok_and(PositionStatus::is_published) && is_public(tour)
+fn is_public_position(m: &Model, tour_status: &str) -> bool {
+    PositionStatus::parse(&m.status).is_ok_and(PositionStatus::is_published) && is_public_status(tour_status)
 }
 
 /// The position and its tour, if the actor may read it (404 otherwise).
@@ -558,7 +565,7 @@ fn may_read(actor: &Actor, model: &Model, tour: &tour::Model) -> ApiResult<()> {
         Action::Read,
         Object::Position {
             organisation_id: model.organisation_id,
-            public: is_public_position(model, tour),
+            public: is_public_position(model, &tour.status),
         },
     )
 }
@@ -576,7 +583,7 @@ async fn locked(db: &impl ConnectionTrait, actor: &Actor, id: Uuid, action: Acti
         action,
         Object::Position {
             organisation_id: model.organisation_id,
-            public: is_public_position(&model, &tour),
+            public: is_public_position(&model, &tour.status),
         },
     )?;
     Ok((model, tour))

@@ -541,7 +541,12 @@ pub async fn schedule(
 }
 
 pub fn is_public(tour: &Model) -> bool {
-    TourStatus::parse(&tour.status).is_ok_and(TourStatus::is_public)
+    is_public_status(&tour.status)
+}
+
+/// Whether a tour of this status is seen by the public.
+pub fn is_public_status(tour_status: &str) -> bool {
+    TourStatus::parse(tour_status).is_ok_and(TourStatus::is_public)
 }
 
 /// The tour, if the actor may see it (404 otherwise, whether it exists or not).
