@@ -69,15 +69,46 @@ async fn cors_allows_only_configured_origins(backend: Backend) {
         .header("access-control-request-method", "POST")
         .header(
             "access-control-request-headers",
-            "authorization, content-type, if-match",
+            "authorization, content-type, if-match, if-none-match, idempotency-key",
         )
         .send()
         .await
         .unwrap();
     assert!(preflight.status().is_success());
-    assert_eq!(
-        preflight.headers()["access-control-allow-origin"],
-        "https://partners.example.org"
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://partners.example.org");
+    let listed = |name: &str| -> Vec<String> {
+        h.get(name)
+            .map(|v| {
+                v.to_str()
+                    .unwrap()
+                    .split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for method in ["get", "post", "put", "patch", "delete"] {
+        assert!(
+            listed("access-control-allow-methods").contains(&method.to_owned()),
+            "{method}"
+        );
+    }
+    for header in [
+        "authorization",
+        "content-type",
+        "if-match",
+        "if-none-match",
+        "idempotency-key",
+    ] {
+        assert!(
+            listed("access-control-allow-headers").contains(&header.to_owned()),
+            "{header}"
+        );
+    }
+    assert!(
+        h.get("access-control-allow-credentials").is_none(),
+        "no credentials mode"
     );
     let allowed = app
         .request(Method::GET, "/api/v1/organisations", None)
@@ -85,9 +116,25 @@ async fn cors_allows_only_configured_origins(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        allowed.headers()["access-control-allow-origin"],
-        "https://partners.example.org"
+    let h = allowed.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://partners.example.org");
+    assert!(
+        h.get("access-control-allow-credentials").is_none(),
+        "no credentials mode"
+    );
+    let exposed: Vec<String> = h["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    for header in ["etag", "location", "retry-after", "x-request-id"] {
+        assert!(exposed.contains(&header.to_owned()), "{header} exposed: {exposed:?}");
+    }
+    let vary: Vec<&str> = h.get_all("vary").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(
+        vary.iter().any(|v| v.to_ascii_lowercase().contains("origin")),
+        "Vary: Origin, got {vary:?}"
     );
     let other = app
         .request(Method::GET, "/api/v1/organisations", None)
