@@ -2,6 +2,7 @@
 //! database can produce becomes an RFC 9457 `application/problem+json` answer with a stable
 //! machine `code`. Internal causes are logged, never sent.
 
+use crate::messages;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -193,14 +194,29 @@ impl ApiError {
         self.retryable
     }
 
+    /// The problem in English.
     pub fn problem(&self) -> Problem {
+        self.problem_in(messages::Lang::En)
+    }
+
+    /// The problem in `lang`: title, detail and field messages from the catalogue
+    /// (`messages`); codes and the rest are the same in every language.
+    pub fn problem_in(&self, lang: messages::Lang) -> Problem {
         Problem {
             r#type: format!("urn:jobtour:problem:{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: messages::title(self.status, lang),
             status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            detail: messages::detail(self.code, &self.detail, lang),
             code: self.code.to_owned(),
-            errors: self.errors.clone(),
+            errors: self
+                .errors
+                .iter()
+                .map(|f| ProblemField {
+                    field: f.field.clone(),
+                    code: f.code.clone(),
+                    message: messages::field_message(&f.code, &f.message, lang),
+                })
+                .collect(),
             allowed: self.allowed.clone(),
             conflicting_stop_id: self.conflicting_stop_id,
             stop_ids: self.stop_ids.clone(),
@@ -268,7 +284,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        res.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+        let lang = messages::current();
+        res.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag())));
+        res.body(serde_json::to_vec(&self.problem_in(lang)).unwrap_or_default())
     }
 }
 

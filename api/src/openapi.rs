@@ -23,7 +23,10 @@ use utoipa_actix_web::{AppExt, scope};
             resources carry an `ETag`; PATCH and DELETE honour `If-Match` (412 when stale). What anyone \
             may read without signing in carries an `ETag` too (lists included) and answers `304` to \
             `If-None-Match`, with `Cache-Control: public, no-cache`. A candidate's writes (applying, \
-            booking, waiting lists) are limited per client address and minute: `429` with `Retry-After`.",
+            booking, waiting lists) are limited per client address and minute: `429` with `Retry-After`. \
+            Problems are told in French when French is the best match of `Accept-Language` \
+            (`fr-FR,fr;q=0.9,en;q=0.8`), in English otherwise, and say which in `Content-Language`; \
+            their codes are the same in both.",
         license(name = "AGPL-3.0-or-later")
     ),
     servers((url = "/")),

@@ -93,6 +93,7 @@ impl Application {
                 .wrap(from_fn(metrics::track))
                 .wrap(TracingLogger::<JobtourSpans>::new())
                 .wrap(from_fn(telemetry::request_id))
+                .wrap(from_fn(crate::messages::language))
         })
         .shutdown_timeout(settings.shutdown_timeout_secs)
         // A client has 10 s to send its request head (slowloris), and an idle kept-alive

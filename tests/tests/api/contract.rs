@@ -21,6 +21,7 @@ both!(
     an_empty_cursor_is_no_cursor,
     request_ids_are_echoed_or_made,
     created_answers_carry_location_and_etag,
+    problems_speak_french_when_asked,
 );
 
 async fn malformed_json_is_a_400_problem(app: TestApp) {
@@ -283,4 +284,87 @@ async fn created_answers_carry_location_and_etag(app: TestApp) {
         format!("/api/v1/organisations/{}", body["id"].as_str().unwrap())
     );
     assert_eq!(expect_json(app.get(&location, None).await, StatusCode::OK).await, body);
+}
+
+async fn problems_speak_french_when_asked(app: TestApp) {
+    let body = json!({ "name": "  ", "kind": "bank", "website": "not a url", "contact_email": "nobody" });
+    let invalid = |lang: Option<&'static str>| {
+        let mut req = app
+            .request(Method::POST, "/api/v1/organisations", Some(&app.organiser))
+            .json(&body);
+        if let Some(lang) = lang {
+            req = req.header("accept-language", lang);
+        }
+        req.send()
+    };
+    // French: the best match of the header, q-values honoured.
+    for lang in ["fr", "fr-FR,fr;q=0.9,en;q=0.8", "en;q=0.4, fr-CA;q=0.6", "de, fr;q=0.5"] {
+        let res = invalid(Some(lang)).await.unwrap();
+        assert_eq!(res.headers()["content-language"], "fr", "{lang}");
+        let p = expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(p["title"], "Contenu invalide");
+        assert_eq!(p["detail"], "4 champ(s) invalide(s) : voir `errors`.");
+        let by_field = |f: &str| {
+            p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["field"] == f)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(by_field("contact_email")["code"], "invalid_email", "codes unchanged");
+        assert_eq!(
+            by_field("contact_email")["message"],
+            "doit être une adresse e-mail comme nom@exemple.fr"
+        );
+        assert!(
+            by_field("kind")["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("doit être l'une de ces valeurs : "),
+            "{}",
+            by_field("kind")
+        );
+    }
+    // English otherwise.
+    for lang in [None, Some("en-US,en;q=0.9,fr;q=0.8"), Some("de"), Some("*")] {
+        let res = invalid(lang).await.unwrap();
+        assert_eq!(res.headers()["content-language"], "en", "{lang:?}");
+        let p = expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(p["title"], "Unprocessable Entity");
+        assert_eq!(p["detail"], "4 field(s) are invalid");
+    }
+    // A 404, a 401 and an extractor's 400 in French too.
+    let res = app
+        .request(Method::GET, &format!("/api/v1/tours/{}", uuid::Uuid::now_v7()), None)
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-language"], "fr");
+    let p = expect_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(p["title"], "Introuvable");
+    assert_eq!(
+        p["detail"],
+        "Cette ressource n'existe pas, ou vous ne pouvez pas la voir."
+    );
+    let res = app
+        .request(Method::GET, "/api/v1/me", None)
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    let p = expect_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_eq!(p["title"], "Authentification requise");
+    let res = app
+        .request(Method::POST, "/api/v1/organisations", Some(&app.organiser))
+        .header("accept-language", "fr")
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    let p = expect_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+    assert_eq!(p["detail"], "Le corps de la requête n'est pas du JSON valide.");
 }
