@@ -317,22 +317,31 @@ mod tests {
 
     #[test]
     fn numbers_and_lists_carry_over() {
-        assert_eq!(
-            field_message("out_of_range", "must be between -90 and 90", Lang::Fr),
-            "doit être compris entre -90 et 90"
-        );
-        assert_eq!(
-            field_message("too_long", "must be at most 200 characters", Lang::Fr),
-            "doit compter au plus 200 caractères"
-        );
-        assert_eq!(
-            field_message("too_long", "a tour lasts at most 60 days", Lang::Fr),
-            "une tournée dure au plus 60 jours"
-        );
-        assert_eq!(
-            field_message("invalid_choice", "must be one of: cdi, cdd, interim", Lang::Fr),
-            "doit être l'une de ces valeurs : cdi, cdd, interim"
-        );
+        for (code, english, french) in [
+            (
+                "out_of_range",
+                "must be between -90 and 90",
+                "doit être compris entre -90 et 90",
+            ),
+            (
+                "too_long",
+                "must be at most 200 characters",
+                "doit compter au plus 200 caractères",
+            ),
+            (
+                "too_long",
+                "a tour lasts at most 60 days",
+                "une tournée dure au plus 60 jours",
+            ),
+            (
+                "invalid_choice",
+                "must be one of: cdi, cdd, interim",
+                "doit être l'une de ces valeurs : cdi, cdd, interim",
+            ),
+        ] {
+            assert_eq!(field_message(code, english, Lang::Fr), french);
+            assert_eq!(field_message(code, english, Lang::En), english);
+        }
         assert_eq!(
             detail(
                 "too_many_requests",
