@@ -6,6 +6,7 @@
 //! problems.
 
 pub mod application;
+pub mod checkin;
 pub mod error;
 pub mod geo;
 pub mod interval;
