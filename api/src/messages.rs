@@ -245,6 +245,7 @@ pub fn field_fr(code: &str, english: &str) -> Option<&'static str> {
         "outside_tour" => "l'étape doit se tenir pendant les dates de la tournée",
         "outside_stop" => "le créneau doit se tenir entre l'arrivée et le départ de l'étape",
         "tour_finished" => "la tournée est terminée ou annulée : elle ne prend plus de postes",
+        "invalid_code" => "n'est pas un code de passage de cette campagne, ou il est abîmé",
         _ => return None,
     })
 }
