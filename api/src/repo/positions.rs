@@ -363,31 +363,7 @@ pub async fn search(
                 (m, Place { tier, seq: 0, id })
             }));
         } else {
-            let Some(matching) = fts5_tier(terms, tier) else {
-                return Ok(found);
-            };
-            let mut q = Entity::find().filter(conditions(filter)).limit(want);
-            let select = QueryTrait::query(&mut q);
-            let seq = Expr::col((Alias::new("positions_fts"), Alias::new("rowid")));
-            select
-                .join_as(
-                    JoinType::InnerJoin,
-                    Alias::new("position_search"),
-                    Alias::new("s"),
-                    Expr::col((Alias::new("s"), Alias::new("position_id"))).equals((Entity, Column::Id)),
-                )
-                .join(
-                    JoinType::InnerJoin,
-                    Alias::new("positions_fts"),
-                    seq.clone().equals((Alias::new("s"), Alias::new("rowid"))),
-                )
-                .and_where(Expr::cust_with_values("positions_fts MATCH ?", [matching]))
-                .expr_as(seq.clone(), Alias::new("seq"))
-                .order_by_expr(seq.clone(), Order::Desc);
-            if let Some(p) = start {
-                select.and_where(seq.lt(p.seq));
-            }
-            let rows = q.into_model::<IndexedRow>().all(db).await?;
+            let rows = sqlite_tier(db, filter, terms, tier, start.map(|p| p.seq), want).await?;
             found.extend(rows.into_iter().map(|r| {
                 let id = r.position.id;
                 (r.position, Place { tier, seq: r.seq, id })
@@ -539,6 +515,43 @@ fn tsquery_tier(terms: &SearchTerms, tier: u8, table: &str) -> Option<Expr> {
     } else {
         format!("\"{table}\".\"search\" @@ to_tsquery('french', jobtour_unaccent('{text}')) AND NOT {in_title}")
     }))
+}
+
+/// SQLite: one page of a search tier, in FTS5's index order (newest first), after the index
+/// place `after`; FTS5 hands out matches in that order, so the page ends the walk.
+async fn sqlite_tier(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    terms: &SearchTerms,
+    tier: u8,
+    after: Option<i64>,
+    want: u64,
+) -> Result<Vec<IndexedRow>, DbErr> {
+    let Some(matching) = fts5_tier(terms, tier) else {
+        return Ok(Vec::new());
+    };
+    let mut q = Entity::find().filter(conditions(filter)).limit(want);
+    let select = QueryTrait::query(&mut q);
+    let seq = Expr::col((Alias::new("positions_fts"), Alias::new("rowid")));
+    select
+        .join_as(
+            JoinType::InnerJoin,
+            Alias::new("position_search"),
+            Alias::new("s"),
+            Expr::col((Alias::new("s"), Alias::new("position_id"))).equals((Entity, Column::Id)),
+        )
+        .join(
+            JoinType::InnerJoin,
+            Alias::new("positions_fts"),
+            seq.clone().equals((Alias::new("s"), Alias::new("rowid"))),
+        )
+        .and_where(Expr::cust_with_values("positions_fts MATCH ?", [matching]))
+        .expr_as(seq.clone(), Alias::new("seq"))
+        .order_by_expr(seq.clone(), Order::Desc);
+    if let Some(after) = after {
+        select.and_where(seq.lt(after));
+    }
+    q.into_model::<IndexedRow>().all(db).await
 }
 
 /// SQLite: the FTS5 query of a search tier (1: every word in the title column; 0: the other

@@ -375,14 +375,7 @@ pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResu
     let shown = repo::positions::find_shown(state.db.conn(), id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;
-    policy::may(
-        &actor,
-        Action::Read,
-        Object::Position {
-            organisation_id: shown.position.organisation_id,
-            public: is_public_position(&shown.position, &shown.tour_status),
-        },
-    )?;
+    may_read(&actor, &shown.position, &shown.tour_status)?;
     let version = shown.position.version;
     let body = Position::new(shown.position, shown.stop_ids, shown.employer_name);
     Ok(http::ok_with_etag(&body, version))
@@ -555,17 +548,17 @@ pub async fn readable(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Api
     let tour = repo::tours::find(db, model.tour_id)
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;
-    may_read(actor, &model, &tour)?;
+    may_read(actor, &model, &tour.status)?;
     Ok((model, tour))
 }
 
-fn may_read(actor: &Actor, model: &Model, tour: &tour::Model) -> ApiResult<()> {
+fn may_read(actor: &Actor, model: &Model, tour_status: &str) -> ApiResult<()> {
     policy::may(
         actor,
         Action::Read,
         Object::Position {
             organisation_id: model.organisation_id,
-            public: is_public_position(model, &tour.status),
+            public: is_public_position(model, tour_status),
         },
     )
 }
