@@ -44,8 +44,9 @@ const ECHO_WAIT: Duration = Duration::from_secs(1);
 /// Bodies larger than this are not kept.
 const MAX_ENTRY_BYTES: usize = 1 << 20;
 
-/// Writes that change nothing anyone reads anonymously: signing in and out, applying (an
-/// application is private; only a hire, made by staff, changes a position), webhooks, users.
+/// Writes that change nothing anyone reads anonymously: signing in and out, applying and checking
+/// in at the bus (an application is private; only a hire, made by staff, changes a position),
+/// webhooks, users.
 const WRITES_THAT_CHANGE_NO_PUBLIC_READ: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
@@ -55,6 +56,9 @@ const WRITES_THAT_CHANGE_NO_PUBLIC_READ: &[(&str, &str)] = &[
     ("POST", "/api/v1/users"),
     ("PATCH", "/api/v1/users/{id}"),
     ("DELETE", "/api/v1/users/{id}"),
+    ("POST", "/api/v1/stops/{id}/checkins"),
+    ("POST", "/api/v1/stops/{id}/walk-ins"),
+    ("POST", "/api/v1/stops/{id}/attendance/ticket"),
 ];
 
 /// One kept answer.

@@ -111,6 +111,12 @@ pub struct ServeSettings {
           value_parser = parse_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// The key check-in codes are signed with (at least 32 characters). Unset: a random key is
+    /// generated on first start and kept in the database, shared by every instance.
+    #[arg(long, env = "JOBTOUR_SIGNING_KEY", value_name = "JOBTOUR_SIGNING_KEY", value_parser = parse_signing_key,
+          hide_env_values = true)]
+    pub signing_key: Option<SigningKey>,
+
     /// E-mail and webhook delivery.
     #[command(flatten)]
     pub notify: NotifySettings,
@@ -143,6 +149,7 @@ impl ServeSettings {
             cache_megabytes: 16,
             anon_writes_per_minute: 30,
             trusted_proxies: Vec::new(),
+            signing_key: None,
             notify: NotifySettings::default(),
             no_migrate: false,
             demo: false,
@@ -294,4 +301,21 @@ mod tests {
         assert!(parse_mailbox("Jobtour <noreply@example.org>").is_ok());
         assert!(parse_mailbox("not a mailbox").is_err());
     }
+}
+
+/// The secret that signs check-in codes. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey(pub std::sync::Arc<[u8]>);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(…)")
+    }
+}
+
+fn parse_signing_key(raw: &str) -> Result<SigningKey, String> {
+    if raw.chars().count() < 32 {
+        return Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into());
+    }
+    Ok(SigningKey(raw.as_bytes().into()))
 }

@@ -410,6 +410,14 @@ impl From<DomainError> for ApiError {
                 "wrong_tour",
                 "this slot is on another tour than the one the application is for",
             ),
+            DomainError::StopNotOpen { opens_at, closes_at } => Self::conflict(
+                "stop_not_open",
+                format!(
+                    "the stop takes check-ins from {} to {} (an hour before the bus arrives until it leaves); an organiser may force one",
+                    opens_at.to_rfc3339(),
+                    closes_at.to_rfc3339()
+                ),
+            ),
             DomainError::WrongEmployer => Self::conflict(
                 "wrong_employer",
                 "this slot is another employer's than the one the application is for",

@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod idempotency;
 pub mod limits;
+pub mod live;
 pub mod messages;
 pub mod metrics;
 pub mod notify;

@@ -192,6 +192,10 @@ pub fn problem_fr(code: &str) -> Option<&'static str> {
         "slot_started" => "Ce créneau a déjà commencé.",
         "wrong_employer" => "Ce créneau est celui d'un autre employeur.",
         "wrong_tour" => "Cela appartient à une autre tournée.",
+        "stop_not_open" => {
+            "L'étape n'enregistre pas d'arrivées à cette heure : d'une heure avant l'arrivée du bus à son départ (un organisateur peut forcer)."
+        }
+        "invalid_ticket" => "Ce ticket de flux est inconnu, expiré ou déjà utilisé : demandez-en un autre.",
         "validation_failed" => "{0} champ(s) invalide(s) : voir `errors`.",
         "invalid_reference" => "Une référence de la requête désigne une ressource qui n'existe pas.",
         "constraint_violated" => "La requête enfreint une règle des données.",
@@ -229,6 +233,9 @@ pub fn field_fr(code: &str, english: &str) -> Option<&'static str> {
         "private_address" => {
             "désigne une adresse de réseau privé : les webhooks n'appellent que des adresses publiques"
         }
+        "in_future" => "ne doit pas être dans le futur",
+        "before_stop_day" => "ne doit pas précéder le jour de l'étape",
+        "not_at_stop" => "doit être un des postes proposés à cette étape",
         "consent_required" => "doit valoir true : le candidat accepte la politique de confidentialité",
         "before_start" => "ne doit pas précéder starts_on",
         "not_after_start" => "doit être après starts_at",

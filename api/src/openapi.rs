@@ -39,11 +39,12 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "positions", description = "The job board: open positions at the stops"),
         (name = "applications", description = "Applying, candidate self-service and the hiring pipeline"),
         (name = "slots", description = "Interview slots at the stops, bookings and waiting lines"),
+        (name = "check-in", description = "At the bus: QR check-in codes, scanning (offline queues too), walk-ins, live attendance"),
         (name = "webhooks", description = "Partners' subscriptions to events about their positions"),
         (name = "audit", description = "Who changed what"),
         (name = "operations", description = "Health and metrics"),
     ),
-    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    components(schemas(crate::error::Problem, crate::error::ProblemField, crate::live::CheckinEvent)),
     modifiers(&Security)
 )]
 struct ApiDoc;

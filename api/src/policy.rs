@@ -23,6 +23,8 @@ pub enum Action {
     ForceDelete,
     /// Take away everything held about a candidate (GDPR Art. 15 and 20).
     Export,
+    /// Check a candidate in outside the stop's hours.
+    Override,
 }
 
 /// What it wants to do it to. Collections stand for "list" (Read) and "create" (Create).
@@ -73,6 +75,12 @@ pub enum Object {
     },
     /// A seat in a slot, or a place in its line, for the caller's own application.
     Seat,
+    /// The desk at a stop: its check-ins, walk-ins and attendance (organisers, and the staff of
+    /// the employers that take part in the tour: `takes_part`). `public` as for its tour.
+    StopDesk {
+        takes_part: bool,
+        public: bool,
+    },
     /// The audit log (organisers).
     Audit,
     /// An organisation's webhooks (Read: list, Create).
@@ -121,7 +129,8 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
         Tour { public: false }
         | TourStats { public: false }
         | Slot { public: false, .. }
-        | SlotBookings { public: false } => !is_organiser(actor),
+        | SlotBookings { public: false }
+        | StopDesk { public: false, .. } => !is_organiser(actor),
         Position {
             organisation_id,
             public: false,
@@ -174,6 +183,9 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
         // any slot of a published tour (the names, its own slots' only).
         (Create | Update | Delete, Slot { organisation_id, .. }) if own_org(Some(organisation_id)) => Ok(()),
         (Read, SlotBookings { public: true }) => Ok(()),
+        // …and works the desk at the stops of a tour it takes part in (but for letting someone
+        // in outside the stop's hours).
+        (Read | Create, StopDesk { takes_part: true, .. }) => Ok(()),
         // Webhooks tell a partner about its own positions: its own to add, read and remove;
         // another organisation's do not exist for it.
         (Read | Create, Webhooks { organisation_id }) if own_org(Some(organisation_id)) => Ok(()),
@@ -279,6 +291,7 @@ fn object_name(object: Object) -> &'static str {
         Object::Applications | Object::Application { .. } => "application",
         Object::Slot { .. } | Object::SlotBookings { .. } => "slot",
         Object::Seat => "booking",
+        Object::StopDesk { .. } => "stop",
         Object::Audit => "audit log",
         Object::Webhooks { .. } | Object::Webhook { .. } => "webhook",
     }
@@ -293,6 +306,7 @@ fn verb(action: Action) -> &'static str {
         Action::Withdraw => "withdraw",
         Action::ForceDelete => "force-delete",
         Action::Export => "export",
+        Action::Override => "override the hours of",
     }
 }
 
@@ -541,6 +555,36 @@ mod tests {
         );
         assert!(sees_candidates(&partner, own) && !sees_candidates(&partner, other));
         assert!(sees_candidates(&organiser, other) && !sees_candidates(&candidate, other));
+    }
+
+    #[test]
+    fn the_desk_at_a_stop_is_for_the_tour_staff() {
+        let (partner, _) = staff(Role::Partner, Some(Uuid::now_v7()));
+        let (organiser, _) = staff(Role::Organiser, None);
+        let candidate = Actor::Candidate {
+            application_id: Uuid::now_v7(),
+        };
+        let desk = |takes_part, public| Object::StopDesk { takes_part, public };
+        assert_eq!(decide(&partner, Action::Create, desk(true, true)), Ok(()));
+        assert_eq!(decide(&partner, Action::Read, desk(true, true)), Ok(()));
+        assert_eq!(
+            decide(&partner, Action::Create, desk(false, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&partner, Action::Read, desk(true, false)), Err(Denial::Hidden));
+        assert_eq!(
+            decide(&partner, Action::Override, desk(true, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(decide(&organiser, Action::Override, desk(false, false)), Ok(()));
+        assert_eq!(
+            decide(&candidate, Action::Read, desk(true, true)),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            decide(&Actor::Anonymous, Action::Create, desk(true, true)),
+            Err(Denial::Unauthenticated)
+        );
     }
 
     #[test]

@@ -3,12 +3,13 @@
 
 use crate::audit;
 use crate::cache::{self, PublicCache};
-use crate::config::{DbSettings, ServeSettings};
+use crate::config::{DbSettings, ServeSettings, SigningKey};
 use crate::db::Db;
 use crate::edge;
 use crate::housekeeping;
 use crate::http;
 use crate::limits;
+use crate::live::Live;
 use crate::metrics::{self, Metrics};
 use crate::notify::courier::Courier;
 use crate::openapi;
@@ -33,6 +34,7 @@ pub struct Application {
     chores: tokio::task::JoinHandle<()>,
     courier: tokio::task::JoinHandle<()>,
     listener: Option<tokio::task::JoinHandle<()>>,
+    checkins: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -42,12 +44,16 @@ impl Application {
         if !settings.no_migrate {
             db.migrate().await?;
         }
-        Self::with_db(db, settings)
+        let key = match settings.signing_key.clone() {
+            Some(key) => key,
+            None => routes::checkins::stored_signing_key(&db).await?,
+        };
+        Self::with_db(db, settings, key)
     }
 
     /// Binds the port and builds the server over an open database, and starts its periodic
     /// chores and the outbox's courier (inside a Tokio runtime).
-    pub fn with_db(db: Db, settings: ServeSettings) -> anyhow::Result<Self> {
+    pub fn with_db(db: Db, settings: ServeSettings, signing_key: SigningKey) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("JOBTOUR_BIND: cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -59,12 +65,16 @@ impl Application {
             &db,
         ));
         let invalidations = cache.clone().into_inner().spawn_listener();
+        let live = std::sync::Arc::new(Live::new(&db));
+        let checkins = live.clone().spawn_listener();
         let metrics = Metrics::new()?;
         let courier = Courier::new(db.clone(), &settings.notify, metrics.clone())?;
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
             metrics,
+            signing_key,
+            live,
         });
         let origins = settings.cors_origins.clone();
 
@@ -113,6 +123,7 @@ impl Application {
             chores,
             courier,
             listener: invalidations,
+            checkins,
         })
     }
 
@@ -130,7 +141,7 @@ impl Application {
         self.chores.abort();
         // A message cut off mid-delivery is sent again once its lease runs out.
         self.courier.abort();
-        if let Some(listener) = self.listener {
+        for listener in [self.listener, self.checkins].into_iter().flatten() {
             listener.abort();
         }
         stopped

@@ -99,6 +99,12 @@ pub enum DomainError {
     /// The slot is at a stop of another tour than the application's.
     #[error("the slot is on another tour")]
     WrongTour,
+    /// The stop takes no check-ins at this time (an hour before arrival to departure).
+    #[error("the stop takes check-ins from {opens_at} to {closes_at}")]
+    StopNotOpen {
+        opens_at: chrono::DateTime<chrono::Utc>,
+        closes_at: chrono::DateTime<chrono::Utc>,
+    },
     /// The slot is another employer's than the application's position.
     #[error("the slot is another employer's")]
     WrongEmployer,

@@ -16,6 +16,7 @@ mod m20261124_000004_create_slots_and_bookings;
 mod m20261124_000005_create_outbox_webhooks_and_audit;
 mod m20261125_000006_create_write_quotas;
 mod m20261207_000007_add_title_search;
+mod m20261207_000008_create_checkins;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_outbox_webhooks_and_audit::Migration),
             Box::new(m20261125_000006_create_write_quotas::Migration),
             Box::new(m20261207_000007_add_title_search::Migration),
+            Box::new(m20261207_000008_create_checkins::Migration),
         ]
     }
 }

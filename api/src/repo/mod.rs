@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod checkins;
 pub mod idempotency;
 pub mod organisations;
 pub mod outbox;

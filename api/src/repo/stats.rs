@@ -112,7 +112,7 @@ pub async fn figures(db: &impl ConnectionTrait, tour_id: Uuid, organisation: Opt
 }
 
 /// `coalesce(sum(expr), 0)`: a sum that is 0, not null, over no rows.
-fn total(expr: Expr) -> Expr {
+pub(super) fn total(expr: Expr) -> Expr {
     Func::coalesce([Func::sum(expr).into(), Expr::val(0i64)]).into()
 }
 
@@ -174,14 +174,17 @@ fn by_stop_query(tour_id: Uuid, organisation: Option<Uuid>) -> SelectStatement {
         .to_owned()
 }
 
-async fn one<T: FromQueryResult + Default>(db: &impl ConnectionTrait, q: SelectStatement) -> Result<T, DbErr> {
+pub(super) async fn one<T: FromQueryResult + Default>(
+    db: &impl ConnectionTrait,
+    q: SelectStatement,
+) -> Result<T, DbErr> {
     match db.query_one(&q).await? {
         Some(row) => T::from_query_result(&row, ""),
         None => Ok(T::default()),
     }
 }
 
-async fn all<T: FromQueryResult>(db: &impl ConnectionTrait, q: SelectStatement) -> Result<Vec<T>, DbErr> {
+pub(super) async fn all<T: FromQueryResult>(db: &impl ConnectionTrait, q: SelectStatement) -> Result<Vec<T>, DbErr> {
     db.query_all(&q)
         .await?
         .iter()

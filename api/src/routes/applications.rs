@@ -43,7 +43,7 @@ fn status_or_null_schema() -> utoipa::openapi::Object {
     crate::openapi::string_enum_or_null(&ApplicationStatus::ALL.map(ApplicationStatus::as_str))
 }
 
-fn consent_schema() -> utoipa::openapi::Object {
+pub(crate) fn consent_schema() -> utoipa::openapi::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::Boolean)
         .enum_values(Some([true]))
@@ -195,7 +195,7 @@ pub struct ApplicationQuery {
 
 /// Who reads an application: the candidate does not see staff notes and ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Viewer {
+pub(crate) enum Viewer {
     Staff,
     Candidate,
     /// The candidate's export of its data: the staff's notes about it included, not who wrote
@@ -313,47 +313,13 @@ async fn apply(
         },
     )?;
     let tour_status = TourStatus::parse(&tour.status).map_err(|e| ApiError::internal(e.message))?;
-    let now = repo::now();
-    accepts_applications(tour_status, status, position.closes_at, now)?;
+    accepts_applications(tour_status, status, position.closes_at, repo::now())?;
     let stops = repo::positions::stops_of(&tx, &[position.id])
         .await?
         .remove(&position.id)
         .unwrap_or_default();
-    let fields = ApplicationFields::parse(
-        ApplicationInput {
-            first_name: b.first_name,
-            last_name: b.last_name,
-            email: b.email,
-            phone: b.phone,
-            message: b.message,
-            preferred_stop_id: b.preferred_stop_id,
-            consent: b.consent,
-        },
-        &stops,
-    )?;
     let secret = claim.map_or_else(auth::random_bytes, Claim::secret);
-    let (token, token_hash) = auth::candidate_token(secret);
-    let new = repo::applications::New {
-        position_id: position.id,
-        tour_id: position.tour_id,
-        organisation_id: position.organisation_id,
-        fields: &fields,
-        token_hash,
-        privacy_notice_version: &state.settings.privacy_notice_version,
-        source: "web",
-        now,
-    };
-    let (model, _) = repo::applications::insert(&tx, new)
-        .await
-        .map_err(|e| match violation(&e) {
-            Some(Violation::Unique) => ApiError::conflict(
-                "duplicate_application",
-                "an application with this e-mail to this position exists already: open it with its access token",
-            ),
-            _ => e.into(),
-        })?;
-    let link = notify::mail::self_service_link(&state.settings.notify.public_url, model.id, &token);
-    notify::application_received(&tx, &model, &link, now).await?;
+    let (model, token) = register(&tx, state, &position, &stops, b, "web", secret).await?;
     let version = model.version;
     let location = format!("/api/v1/applications/{}", model.id);
     let mut body = render_one(&tx, model, Viewer::Candidate).await?;
@@ -373,6 +339,56 @@ async fn apply(
     tx.commit().await?;
     body.access_token = Some(token);
     Ok(http::created(location, &body, version))
+}
+
+/// Registers a candidate's application to `position` (whose stops are `stops`) in `tx`: the
+/// fields checked, the access token made from `secret`, the duplicate rule (409
+/// `duplicate_application`), the acknowledgement e-mail queued. The application and its token.
+pub async fn register(
+    tx: &DatabaseTransaction,
+    state: &AppState,
+    position: &position::Model,
+    stops: &[Uuid],
+    b: NewApplication,
+    source: &str,
+    secret: [u8; 32],
+) -> ApiResult<(Model, String)> {
+    let fields = ApplicationFields::parse(
+        ApplicationInput {
+            first_name: b.first_name,
+            last_name: b.last_name,
+            email: b.email,
+            phone: b.phone,
+            message: b.message,
+            preferred_stop_id: b.preferred_stop_id,
+            consent: b.consent,
+        },
+        stops,
+    )?;
+    let (token, token_hash) = auth::candidate_token(secret);
+    let now = repo::now();
+    let new = repo::applications::New {
+        position_id: position.id,
+        tour_id: position.tour_id,
+        organisation_id: position.organisation_id,
+        fields: &fields,
+        token_hash,
+        privacy_notice_version: &state.settings.privacy_notice_version,
+        source,
+        now,
+    };
+    let (model, _) = repo::applications::insert(tx, new)
+        .await
+        .map_err(|e| match violation(&e) {
+            Some(Violation::Unique) => ApiError::conflict(
+                "duplicate_application",
+                "an application with this e-mail to this position exists already: open it with its access token",
+            ),
+            _ => e.into(),
+        })?;
+    let link = notify::mail::self_service_link(&state.settings.notify.public_url, model.id, &token);
+    notify::application_received(tx, &model, &link, now).await?;
+    Ok((model, token))
 }
 
 /// The hiring pipeline: the applications to a partner's own positions (everything for
@@ -776,7 +792,7 @@ async fn render(db: &impl ConnectionTrait, models: Vec<Model>, viewer: Viewer) -
         .collect()
 }
 
-async fn render_one(db: &impl ConnectionTrait, model: Model, viewer: Viewer) -> ApiResult<Application> {
+pub(crate) async fn render_one(db: &impl ConnectionTrait, model: Model, viewer: Viewer) -> ApiResult<Application> {
     render(db, vec![model], viewer)
         .await?
         .pop()

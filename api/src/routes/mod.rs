@@ -6,6 +6,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod bookings;
+pub mod checkins;
 pub mod maps;
 pub mod ops;
 pub mod organisations;
@@ -80,6 +81,13 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(webhooks::list)
         .service(webhooks::remove)
         .service(webhooks::deliveries)
+        .service(checkins::checkin_code)
+        .service(checkins::check_in)
+        .service(checkins::list)
+        .service(checkins::register_walk_in)
+        .service(checkins::attendance)
+        .service(checkins::open_ticket)
+        .service(checkins::stream)
         .service(audit::list);
 }
 

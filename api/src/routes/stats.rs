@@ -23,6 +23,10 @@ pub struct StopFigures {
     pub city: String,
     pub applications: i64,
     pub hires: i64,
+    /// Candidates checked in at the stop, walk-ins included.
+    pub checked_in: i64,
+    /// Of them, those who walked in without having applied.
+    pub walk_ins: i64,
 }
 
 /// One employer's figures.
@@ -43,7 +47,8 @@ pub struct OrganisationFigures {
 #[schema(example = json!({
     "tour_id": "019a6b2e-2222-7e21-9a3f-2b8c4d5e6f70", "positions_target": 500, "positions": 41,
     "openings": 498, "applications": 312, "hires": 27,
-    "by_stop": [{ "stop_id": "019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70", "city": "Metz", "applications": 88, "hires": 9 }],
+    "by_stop": [{ "stop_id": "019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70", "city": "Metz", "applications": 88, "hires": 9,
+        "checked_in": 61, "walk_ins": 14 }],
     "by_organisation": [{ "organisation_id": "019a6b2e-1111-7e21-9a3f-2b8c4d5e6f70", "name": "Crédit Mosellan",
         "positions": 12, "openings": 130, "applications": 95, "hires": 8 }]
 }))]
@@ -82,7 +87,9 @@ pub async fn tour_stats(signed_in: SignedIn, state: Data<AppState>, id: Path<Uui
             public: is_public(&tour),
         },
     )?;
-    let f = stats::figures(db, tour.id, policy::organisation_scope(&signed_in.0)).await?;
+    let scope = policy::organisation_scope(&signed_in.0);
+    let f = stats::figures(db, tour.id, scope).await?;
+    let arrivals = repo::checkins::arrivals_by_stop(db, tour.id, scope).await?;
     Ok(Json(TourStats {
         tour_id: tour.id,
         positions_target: tour.positions_target,
@@ -93,11 +100,16 @@ pub async fn tour_stats(signed_in: SignedIn, state: Data<AppState>, id: Path<Uui
         by_stop: f
             .by_stop
             .into_iter()
-            .map(|s| StopFigures {
-                stop_id: s.stop_id,
-                city: s.city,
-                applications: s.applications,
-                hires: s.hires,
+            .map(|s| {
+                let a = arrivals.get(&s.stop_id).copied().unwrap_or_default();
+                StopFigures {
+                    stop_id: s.stop_id,
+                    city: s.city,
+                    applications: s.applications,
+                    hires: s.hires,
+                    checked_in: a.checked_in,
+                    walk_ins: a.walk_ins,
+                }
             })
             .collect(),
         by_organisation: f

@@ -57,6 +57,27 @@ export interface paths {
         patch: operations["updateApplication"];
         trace?: never;
     };
+    "/api/v1/applications/{id}/checkin-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The candidate's check-in code (with its access token; staff who may read the application
+         *     too): a QR code as SVG, or with `Accept: application/json` the code itself. It names the
+         *     application and its tour, signed; withdrawing, being rejected or erasing the data voids it.
+         */
+        get: operations["getCheckinCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{id}/export": {
         parameters: {
             query?: never;
@@ -419,6 +440,96 @@ export interface paths {
         patch: operations["updateStop"];
         trace?: never;
     };
+    "/api/v1/stops/{id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who came to the stop (the tour's staff): checked in (walk-ins included), walked in, booked
+         *     but not arrived, per employer and in all.
+         */
+        get: operations["getAttendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stops/{id}/attendance/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stop's check-ins as they happen, as Server-Sent Events (`text/event-stream`), for a
+         *     screen on the bus: an event `checkin` per check-in (a `CheckinEvent`: first name, employer,
+         *     walk-in or not, the stop's counts), a comment every 15 s to keep the connection open. The
+         *     tour's staff: a bearer token, or `?ticket=` from `POST …/attendance/ticket`. After a
+         *     reconnection, read `GET …/attendance` for what was missed.
+         */
+        get: operations["streamAttendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stops/{id}/attendance/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-use ticket, valid 60 seconds, that opens the stop's attendance stream without an
+         *     `Authorization` header (a browser's `EventSource` cannot send one).
+         */
+        post: operations["createAttendanceTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stops/{id}/checkins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stop's check-ins, in the order they were recorded (the tour's staff). */
+        get: operations["listCheckins"];
+        put?: never;
+        /**
+         * Checks candidates in at the stop (organisers, and the staff of the tour's employers): one
+         *     scan → 201 with the candidate's first name, position and booked slot (early, on time or
+         *     late), or 200 with the first check-in when the code was scanned here before. A batch (`{
+         *     "scans": […] }`, up to 500, e.g. an offline phone's queue) → 200 with one result per scan;
+         *     replaying it counts nobody twice. Refused: a code of another tour (409 `wrong_tour`), of a
+         *     withdrawn, rejected or erased application (409 `application_not_active`), a forged or
+         *     damaged one (422, field `code`), a scan outside the stop's hours (409 `stop_not_open`:
+         *     from an hour before the bus arrives until it leaves) unless an organiser says `?force=true`.
+         */
+        post: operations["createCheckins"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stops/{id}/slots": {
         parameters: {
             query?: never;
@@ -436,6 +547,29 @@ export interface paths {
          *     other).
          */
         post: operations["createSlots"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stops/{id}/walk-ins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Registers a candidate who came to the bus without having applied (the tour's staff): an
+         *     application like one made online (the same fields, consent and duplicate rule: 409
+         *     `duplicate_application`), with source `walk_in` and this stop preferred, checked in at
+         *     once. The answer holds the application's access token, once, to show the candidate its QR
+         *     code or send it the link (the acknowledgement e-mail carries it too).
+         */
+        post: operations["createWalkIn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -864,6 +998,36 @@ export interface components {
             stops: components["schemas"]["Stop"][];
         };
         /**
+         * @description Who came to a stop.
+         * @example {
+         *       "booked_not_arrived": 6,
+         *       "by_employer": [
+         *         {
+         *           "booked_not_arrived": 2,
+         *           "checked_in": 17,
+         *           "name": "Crédit Mosellan",
+         *           "organisation_id": "019a6b2e-1111-7e21-9a3f-2b8c4d5e6f70",
+         *           "walk_ins": 3
+         *         }
+         *       ],
+         *       "checked_in": 42,
+         *       "stop_id": "019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70",
+         *       "walk_ins": 9
+         *     }
+         */
+        Attendance: {
+            /** Format: uuid */
+            stop_id: string;
+            /** Format: int64 */
+            checked_in: number;
+            /** Format: int64 */
+            walk_ins: number;
+            /** Format: int64 */
+            booked_not_arrived: number;
+            /** @description Every employer with a check-in or a booking here, by name. */
+            by_employer: components["schemas"]["EmployerAttendance"][];
+        };
+        /**
          * @description One audited operation: who, what, on which object, when, in which request. It holds no
          *     personal data of candidates.
          * @example {
@@ -966,6 +1130,131 @@ export interface components {
              */
             notifications: components["schemas"]["Notification"][];
         };
+        /**
+         * @description A candidate checked in at a stop.
+         * @example {
+         *       "application_id": "019a6b2e-9999-7e21-9a3f-2b8c4d5e6f70",
+         *       "by_user_id": "019a6b2e-6666-7e21-9a3f-2b8c4d5e6f70",
+         *       "first_name": "Camille",
+         *       "forced": false,
+         *       "id": "019a6b2e-5555-7e21-9a3f-2b8c4d5e6f70",
+         *       "position": {
+         *         "employer_name": "Crédit Mosellan",
+         *         "id": "019a6b2e-7c4d-7e21-9a3f-2b8c4d5e6f70",
+         *         "organisation_id": "019a6b2e-1111-7e21-9a3f-2b8c4d5e6f70",
+         *         "title": "Conseiller clientèle bancaire (H/F)"
+         *       },
+         *       "recorded_at": "2027-10-19T07:52:01Z",
+         *       "scanned_at": "2027-10-19T07:52:00Z",
+         *       "slot": {
+         *         "ends_at": "2027-10-19T10:20:00+02:00",
+         *         "id": "019a6b2e-4444-7e21-9a3f-2b8c4d5e6f70",
+         *         "starts_at": "2027-10-19T10:00:00+02:00"
+         *       },
+         *       "stop_id": "019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70",
+         *       "timing": "on_time",
+         *       "walk_in": false
+         *     }
+         */
+        Checkin: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            stop_id: string;
+            /** Format: uuid */
+            application_id: string;
+            /** @description `null` once the candidate's data was erased. */
+            first_name?: string | null;
+            position: components["schemas"]["CheckinPosition"];
+            slot?: null | components["schemas"]["CheckinSlot"];
+            /** @enum {string|null} */
+            timing?: "early" | "on_time" | "late" | null;
+            /** @description Registered at the bus without having applied. */
+            walk_in: boolean;
+            /** @description Let in by an organiser outside the stop's hours. */
+            forced: boolean;
+            /**
+             * Format: date-time
+             * @description When the code was scanned (as the scanning phone said, when it was offline).
+             */
+            scanned_at: string;
+            /**
+             * Format: date-time
+             * @description When the server recorded it.
+             */
+            recorded_at: string;
+            /**
+             * Format: uuid
+             * @description The staff member who scanned it.
+             */
+            by_user_id?: string | null;
+        };
+        /** @description The answer to one scan (a `Checkin`) or to a batch (`ScanResults`). */
+        CheckinAnswer: {
+            One: components["schemas"]["Checkin"];
+        } | {
+            Batch: components["schemas"]["ScanResults"];
+        };
+        /** @description A check-in code, for an app that draws its own QR code. */
+        CheckinCodeBody: {
+            /**
+             * @description Signed; names the application and its tour, nothing personal.
+             * @example JT1.AZprLpmZfiGaPyuMTV5vcAGaay4iInohmj8rjE1eb3A.q2mUv1cCrMMA9U-CJUchcQ
+             */
+            code: string;
+        };
+        /** @description One check-in, as a screen shows it: no personal data beyond a first name. */
+        CheckinEvent: {
+            /** Format: uuid */
+            checkin_id: string;
+            /** Format: uuid */
+            stop_id: string;
+            /**
+             * @description `null` once the candidate's data was erased.
+             * @example Camille
+             */
+            first_name?: string | null;
+            /**
+             * Format: uuid
+             * @description The employer of the position applied to.
+             */
+            organisation_id: string;
+            walk_in: boolean;
+            /** Format: date-time */
+            scanned_at: string;
+            /**
+             * Format: int64
+             * @description The stop's check-ins so far, this one included, and the walk-ins among them.
+             */
+            checked_in: number;
+            /** Format: int64 */
+            walk_ins: number;
+        };
+        /** @description The position a checked-in candidate applied to. */
+        CheckinPosition: {
+            /** Format: uuid */
+            id: string;
+            /** @example Conseiller clientèle bancaire (H/F) */
+            title: string;
+            /** Format: uuid */
+            organisation_id: string;
+            /** @example Crédit Mosellan */
+            employer_name: string;
+        };
+        /** @description One scan, or a batch of them. */
+        CheckinRequest: components["schemas"]["Scan"] | components["schemas"]["ScanBatch"];
+        /** @description The interview slot a candidate booked at this stop. */
+        CheckinSlot: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description In the tour's time zone.
+             */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
         /** @description A consent to the privacy notice. */
         Consent: {
             /** Format: uuid */
@@ -1015,6 +1304,28 @@ export interface components {
              * @description When the next try is due, while the event is pending.
              */
             next_attempt_at?: string | null;
+        };
+        /** @description The figures of one employer at a stop. */
+        EmployerAttendance: {
+            /** Format: uuid */
+            organisation_id: string;
+            /** @example Crédit Mosellan */
+            name: string;
+            /**
+             * Format: int64
+             * @description Candidates for its positions checked in here, walk-ins included.
+             */
+            checked_in: number;
+            /**
+             * Format: int64
+             * @description Of them, those who walked in.
+             */
+            walk_ins: number;
+            /**
+             * Format: int64
+             * @description Booked in its interview slots here, not checked in (yet).
+             */
+            booked_not_arrived: number;
         };
         /** @description A health answer. */
         Health: {
@@ -1262,6 +1573,37 @@ export interface components {
             organisation_id?: string | null;
         };
         /**
+         * @description A candidate who came to the bus without having applied: the fields of an application, and
+         *     one of the stop's positions.
+         * @example {
+         *       "consent": true,
+         *       "email": "yanis.benali@example.org",
+         *       "first_name": "Yanis",
+         *       "last_name": "Benali",
+         *       "phone": "06 98 76 54 32",
+         *       "position_id": "019a6b2e-7c4d-7e21-9a3f-2b8c4d5e6f70"
+         *     }
+         */
+        NewWalkIn: {
+            first_name: string;
+            last_name: string;
+            /** Format: email */
+            email: string;
+            phone?: string | null;
+            message?: string | null;
+            /**
+             * Format: uuid
+             * @description A position offered at this stop: every application is to a position (its employer's
+             *     pipeline, the duplicate rule, the data rights hang on it).
+             */
+            position_id: string;
+            /**
+             * @description Must be true: the candidate accepts the privacy notice.
+             * @enum {boolean}
+             */
+            consent: true;
+        };
+        /**
          * @description A new subscription. Each delivery is a POST of `{ "id", "type", "created_at", "data" }`
          *     with `Jobtour-Event-Id` and `Jobtour-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
          *     "<t>.<body>")>`; anything but a 2xx within 5 s is tried again, with growing pauses, for 24 h.
@@ -1406,6 +1748,44 @@ export interface components {
                 status: number;
                 /** Format: date-time */
                 at: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list: the items and, when more follow, the cursor to the next page. */
+        Page_Checkin: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                stop_id: string;
+                /** Format: uuid */
+                application_id: string;
+                /** @description `null` once the candidate's data was erased. */
+                first_name?: string | null;
+                position: components["schemas"]["CheckinPosition"];
+                slot?: null | components["schemas"]["CheckinSlot"];
+                /** @enum {string|null} */
+                timing?: "early" | "on_time" | "late" | null;
+                /** @description Registered at the bus without having applied. */
+                walk_in: boolean;
+                /** @description Let in by an organiser outside the stop's hours. */
+                forced: boolean;
+                /**
+                 * Format: date-time
+                 * @description When the code was scanned (as the scanning phone said, when it was offline).
+                 */
+                scanned_at: string;
+                /**
+                 * Format: date-time
+                 * @description When the server recorded it.
+                 */
+                recorded_at: string;
+                /**
+                 * Format: uuid
+                 * @description The staff member who scanned it.
+                 */
+                by_user_id?: string | null;
             }[];
             /** @description Pass as `cursor` to get the next page; `null` on the last page. */
             next_cursor?: string | null;
@@ -1924,6 +2304,45 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * @description One scan of a check-in code.
+         * @example {
+         *       "code": "JT1.AZprLpmZfiGaPyuMTV5vcAGaay4iInohmj8rjE1eb3A.q2mUv1cCrMMA9U-CJUchcQ"
+         *     }
+         */
+        Scan: {
+            /** @description The code read from the candidate's QR code. */
+            code: string;
+            /**
+             * Format: date-time
+             * @description When the phone scanned it, if it was offline then: not in the future, not before the
+             *     stop's day. Default: now.
+             */
+            scanned_at?: string | null;
+        };
+        /**
+         * @description An offline phone's queue of scans, replayed: in any order, as often as needed; each
+         *     application counts once.
+         */
+        ScanBatch: {
+            scans: components["schemas"]["Scan"][];
+        };
+        /** @description What became of one scan of a batch. */
+        ScanResult: {
+            /** @description The scan's place in the batch, from 0. */
+            index: number;
+            /**
+             * Format: int32
+             * @description What the scan alone would have been answered: 201 (checked in), 200 (already), 409 or 422.
+             */
+            status: number;
+            checkin?: null | components["schemas"]["Checkin"];
+            problem?: null | components["schemas"]["Problem"];
+        };
+        /** @description One result per scan of a batch, in the batch's order. */
+        ScanResults: {
+            results: components["schemas"]["ScanResult"][];
+        };
         /** @description The stops in order and the legs between them. */
         Schedule: {
             /** Format: uuid */
@@ -2131,6 +2550,16 @@ export interface components {
             applications: number;
             /** Format: int64 */
             hires: number;
+            /**
+             * Format: int64
+             * @description Candidates checked in at the stop, walk-ins included.
+             */
+            checked_in: number;
+            /**
+             * Format: int64
+             * @description Of them, those who walked in without having applied.
+             */
+            walk_ins: number;
         };
         /** @description Changes to a stop: absent fields stay, `null` clears an optional one. */
         StopPatch: {
@@ -2147,6 +2576,24 @@ export interface components {
             /** Format: date-time */
             departs_at?: string;
             notes?: string | null;
+        };
+        /**
+         * @description A one-use key to the attendance stream, for a browser's `EventSource` (which cannot send
+         *     an `Authorization` header).
+         */
+        StreamTicket: {
+            /** @example jtt_Yx2kq0y5Zr8m2Y7c4b1vQm3n0p9s8t7u6w5x4y3z2a1 */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description 60 seconds from now: open the stream before then.
+             */
+            expires_at: string;
+            /**
+             * @description The stream's address with the ticket.
+             * @example /api/v1/stops/019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70/attendance/stream?ticket=jtt_Yx2k…
+             */
+            stream_url: string;
         };
         /** @description A bus tour: one bus, a stop per city and day. */
         Tour: {
@@ -2231,9 +2678,11 @@ export interface components {
          *       "by_stop": [
          *         {
          *           "applications": 88,
+         *           "checked_in": 61,
          *           "city": "Metz",
          *           "hires": 9,
-         *           "stop_id": "019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70"
+         *           "stop_id": "019a6b2e-3333-7e21-9a3f-2b8c4d5e6f70",
+         *           "walk_ins": 14
          *         }
          *       ],
          *       "hires": 27,
@@ -2322,6 +2771,12 @@ export interface components {
              * @description Place in line, 1-based.
              */
             position: number;
+        };
+        /** @description A walk-in registered and checked in. */
+        WalkIn: {
+            /** @description With its `access_token`, shown once: show the candidate its QR code, or send the link. */
+            application: components["schemas"]["Application"];
+            checkin: components["schemas"]["Checkin"];
         };
         /**
          * @description A subscription: where to POST which events.
@@ -2704,6 +3159,92 @@ export interface operations {
             };
             /** @description Invalid field values; see `errors` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCheckinCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                    "application/json": components["schemas"]["CheckinCodeBody"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `application_not_active`: withdrawn or rejected */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5623,6 +6164,460 @@ export interface operations {
             };
         };
     };
+    getAttendance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The stop */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attendance"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamAttendance: {
+        parameters: {
+            query?: {
+                /** @description From `POST /stops/{id}/attendance/ticket`, instead of an `Authorization` header. */
+                ticket?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The stop */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless stream of `checkin` events, each a `CheckinEvent` as JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAttendanceTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The stop */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate, still in use…) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCheckins: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The stop */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of check-ins */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Checkin"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCheckins: {
+        parameters: {
+            query?: {
+                /** @description Outside the stop's hours (an hour before arrival to departure): organisers only. */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The stop */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckinRequest"];
+            };
+        };
+        responses: {
+            /** @description Checked in before (one scan: the first check-in), or a batch's results */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckinAnswer"];
+                };
+            };
+            /** @description Checked in */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checkin"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `wrong_tour`, `application_not_active`, `stop_not_open` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A forged or damaged code (`code`: `invalid_code`), or a `scanned_at` in the future or before the stop's day */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSlots: {
         parameters: {
             query?: {
@@ -5798,6 +6793,128 @@ export interface operations {
                 };
             };
             /** @description Invalid field values; see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWalkIn: {
+        parameters: {
+            query?: {
+                /** @description Outside the stop's hours (an hour before arrival to departure): organisers only. */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The stop */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewWalkIn"];
+            };
+        };
+        responses: {
+            /** @description Registered and checked in */
+            201: {
+                headers: {
+                    /** @description The application */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WalkIn"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `duplicate_application`, `position_not_open`, `stop_not_open` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields; a `position_id` not offered at this stop (`not_at_stop`) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -5,6 +5,7 @@ mod common;
 
 mod applications;
 mod auth;
+mod checkins;
 mod concurrency;
 mod contract;
 mod demo;

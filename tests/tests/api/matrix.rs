@@ -175,6 +175,10 @@ async fn authorisation_matrix(app: TestApp) {
     };
     let capacity = json!({ "capacity": 2 });
     let hook_body = json!({ "url": "https://93.184.215.14/matrix", "events": ["position.filled"] });
+    let scan = json!({ "code": "JT1.made.up" });
+    let walk_in = json!({ "first_name": "Yanis", "last_name": "Benali", "email": "walk-in@matrix.example",
+                          "position_id": w.own_position, "consent": true });
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
     let (ok, created, gone, unauth, forbidden, hidden) = (
         StatusCode::OK,
@@ -343,6 +347,45 @@ async fn authorisation_matrix(app: TestApp) {
         (Partner, delete.clone(), format!("/api/v1/slots/{}", w.other_slot), None, forbidden),
         (Partner, delete.clone(), format!("/api/v1/slots/{}", w.own_slot), None, gone),
         (Organiser, delete.clone(), format!("/api/v1/slots/{}", w.draft_slot), None, gone),
+        // check-in at the bus: the candidate's code for whoever may read the application; the desk
+        // at a stop for organisers and the tour's employers (a made-up code then fails as 422, a
+        // walk-in for a position not at the stop too: past the authorisation, both)
+        (Anonymous, get.clone(), format!("/api/v1/applications/{}/checkin-code", w.own_application), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/applications/{}/checkin-code", w.own_application), None, ok),
+        (Candidate, get.clone(), format!("/api/v1/applications/{}/checkin-code", w.other_application), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/applications/{}/checkin-code", w.own_application), None, ok),
+        (Partner, get.clone(), format!("/api/v1/applications/{}/checkin-code", w.other_application), None, hidden),
+        (Organiser, get.clone(), format!("/api/v1/applications/{}/checkin-code", w.other_application), None, ok),
+        (Anonymous, post.clone(), format!("/api/v1/stops/{}/checkins", w.public_stop), Some(scan.clone()), unauth),
+        (Candidate, post.clone(), format!("/api/v1/stops/{}/checkins", w.public_stop), Some(scan.clone()), forbidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/checkins", w.draft_stop), Some(scan.clone()), hidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/checkins", w.public_stop), Some(scan.clone()), unprocessable),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/checkins?force=true", w.public_stop), Some(scan.clone()), forbidden),
+        (Organiser, post.clone(), format!("/api/v1/stops/{}/checkins?force=true", w.draft_stop), Some(scan.clone()), unprocessable),
+        (Anonymous, get.clone(), format!("/api/v1/stops/{}/checkins", w.public_stop), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/stops/{}/checkins", w.public_stop), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/stops/{}/checkins", w.draft_stop), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/stops/{}/checkins", w.public_stop), None, ok),
+        (Organiser, get.clone(), format!("/api/v1/stops/{}/checkins", w.draft_stop), None, ok),
+        (Anonymous, post.clone(), format!("/api/v1/stops/{}/walk-ins", w.public_stop), Some(walk_in.clone()), unauth),
+        (Candidate, post.clone(), format!("/api/v1/stops/{}/walk-ins", w.public_stop), Some(walk_in.clone()), forbidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/walk-ins", w.draft_stop), Some(walk_in.clone()), hidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/walk-ins?force=true", w.public_stop), Some(walk_in.clone()), forbidden),
+        (Organiser, post.clone(), format!("/api/v1/stops/{}/walk-ins?force=true", w.public_stop), Some(walk_in.clone()), unprocessable),
+        (Anonymous, get.clone(), format!("/api/v1/stops/{}/attendance", w.public_stop), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/stops/{}/attendance", w.public_stop), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/stops/{}/attendance", w.draft_stop), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/stops/{}/attendance", w.public_stop), None, ok),
+        (Organiser, get.clone(), format!("/api/v1/stops/{}/attendance", w.draft_stop), None, ok),
+        (Anonymous, post.clone(), format!("/api/v1/stops/{}/attendance/ticket", w.public_stop), None, unauth),
+        (Candidate, post.clone(), format!("/api/v1/stops/{}/attendance/ticket", w.public_stop), None, forbidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/attendance/ticket", w.draft_stop), None, hidden),
+        (Partner, post.clone(), format!("/api/v1/stops/{}/attendance/ticket", w.public_stop), None, created),
+        (Anonymous, get.clone(), format!("/api/v1/stops/{}/attendance/stream", w.public_stop), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/stops/{}/attendance/stream", w.public_stop), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/stops/{}/attendance/stream", w.draft_stop), None, hidden),
+        (Partner, get.clone(), format!("/api/v1/stops/{}/attendance/stream", w.public_stop), None, ok),
+        (Organiser, get.clone(), format!("/api/v1/stops/{}/attendance/stream", w.draft_stop), None, ok),
         // applications: anyone applies; the candidate opens its own; employers their own; organisers all
         (Anonymous, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("anon")), created),
         (Candidate, post.clone(), format!("/api/v1/positions/{}/applications", w.other_position), Some(apply_body("cand")), created),
