@@ -518,8 +518,8 @@ pub async fn withdraw(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> Ap
 
 /// Everything held about the candidate (GDPR Art. 15 and 20), as a JSON download: every
 /// application made with its e-mail, with their history (the staff's notes included), consent,
-/// interview bookings and waiting places, and the messages sent to it. With the candidate's token,
-/// or for an organiser.
+/// interview bookings and waiting places, arrivals at the bus, and the messages sent to it. With
+/// the candidate's token, or for an organiser.
 #[utoipa::path(tag = "applications", operation_id = "exportApplication", params(("id" = Uuid, Path)),
     security(("candidate" = []), ("bearer" = [])), responses(
     (status = 200, description = "The candidate's data", body = CandidateExport,
@@ -572,12 +572,23 @@ pub async fn export(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiR
             delivered_at: m.delivered_at,
         })
         .collect();
+    let checkins = repo::checkins::of_applications(db, &ids)
+        .await?
+        .into_iter()
+        .map(|c| CheckinRecord {
+            application_id: c.application_id,
+            stop_id: c.stop_id,
+            scanned_at: c.scanned_at,
+            walk_in: c.walk_in,
+        })
+        .collect();
     let body = CandidateExport {
         exported_at: repo::now(),
         email,
         applications: render(db, models, Viewer::Export).await?,
         consents,
         bookings,
+        checkins,
         notifications,
     };
     Ok(HttpResponse::Ok()
@@ -623,6 +634,8 @@ pub struct CandidateExport {
     pub consents: Vec<Consent>,
     /// Every interview booking, cancelled ones too.
     pub bookings: Vec<BookingRecord>,
+    /// Every arrival at the bus.
+    pub checkins: Vec<CheckinRecord>,
     /// The e-mails sent, or to send, to the candidate about the applications, without their
     /// content once sent (the calls to the employer's webhooks carry no personal data and are
     /// not listed).
@@ -650,6 +663,16 @@ pub struct BookingRecord {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// `candidate`, `moved`, `withdrawn`, `rejected`, `erased` or `slot_deleted`.
     pub cancel_reason: Option<String>,
+}
+
+/// An arrival at the bus, as kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckinRecord {
+    pub application_id: Uuid,
+    pub stop_id: Uuid,
+    pub scanned_at: DateTime<Utc>,
+    /// Registered at the bus without having applied before.
+    pub walk_in: bool,
 }
 
 /// A message sent, or to send, about an application.

@@ -45,6 +45,8 @@ const KEY_NAME: &str = "checkin_codes";
 const TICKET_TTL: TimeDelta = TimeDelta::seconds(60);
 /// The most scans one request may carry.
 const MAX_BATCH: usize = 500;
+/// The longest `code` a scan may carry.
+const MAX_CODE_CHARS: usize = 200;
 /// How often a stream says it is alive (proxies close silent connections).
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
@@ -142,6 +144,21 @@ pub struct Scan {
     pub scanned_at: Option<DateTime<Utc>>,
 }
 
+impl Scan {
+    /// A code longer than any this server signs is refused with the request (422), before any
+    /// scan of a batch is taken.
+    fn check_length(&self, field: &str) -> ApiResult<()> {
+        if self.code.chars().count() > MAX_CODE_CHARS {
+            return Err(ApiError::invalid_field(
+                field,
+                "too_long",
+                format!("must be at most {MAX_CODE_CHARS} characters"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// An offline phone's queue of scans, replayed: in any order, as often as needed; each
 /// application counts once.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,8 +177,8 @@ pub enum CheckinRequest {
 }
 
 /// The answer to one scan (a `Checkin`) or to a batch (`ScanResults`).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
 pub enum CheckinAnswer {
     One(Box<Checkin>),
     Batch(ScanResults),
@@ -369,9 +386,10 @@ pub async fn check_in(
     let desk = Desk::open(&state, &signed_in, id.into_inner(), Action::Create, query.force).await?;
     match body.into_inner() {
         CheckinRequest::One(scan) => {
+            scan.check_length("code")?;
             let (checkin, created) = desk.check_in(&state, scan).await?;
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-            Ok(HttpResponse::build(status).json(checkin))
+            Ok(HttpResponse::build(status).json(CheckinAnswer::One(Box::new(checkin))))
         }
         CheckinRequest::Batch(batch) => {
             if batch.scans.is_empty() || batch.scans.len() > MAX_BATCH {
@@ -380,6 +398,9 @@ pub async fn check_in(
                     "out_of_range",
                     format!("must hold 1 to {MAX_BATCH} scans"),
                 ));
+            }
+            for (i, scan) in batch.scans.iter().enumerate() {
+                scan.check_length(&format!("scans[{i}].code"))?;
             }
             let mut results = Vec::with_capacity(batch.scans.len());
             for (index, scan) in batch.scans.into_iter().enumerate() {
@@ -400,7 +421,7 @@ pub async fn check_in(
                     },
                 });
             }
-            Ok(HttpResponse::Ok().json(ScanResults { results }))
+            Ok(HttpResponse::Ok().json(CheckinAnswer::Batch(ScanResults { results })))
         }
     }
 }
@@ -736,7 +757,8 @@ impl Desk {
             application_id: application.id,
             organisation_id: application.organisation_id,
             walk_in,
-            forced: self.force,
+            // Forced only when it had to be.
+            forced: self.force && rules::within_hours(self.stop.arrives_at, self.stop.departs_at, scanned_at).is_err(),
             scanned_at,
             by_user_id: self.user_id,
             now: repo::now(),

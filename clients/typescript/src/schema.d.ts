@@ -88,8 +88,8 @@ export interface paths {
         /**
          * Everything held about the candidate (GDPR Art. 15 and 20), as a JSON download: every
          *     application made with its e-mail, with their history (the staff's notes included), consent,
-         *     interview bookings and waiting places, and the messages sent to it. With the candidate's token,
-         *     or for an organiser.
+         *     interview bookings and waiting places, arrivals at the bus, and the messages sent to it. With
+         *     the candidate's token, or for an organiser.
          */
         get: operations["exportApplication"];
         put?: never;
@@ -1123,6 +1123,8 @@ export interface components {
             consents: components["schemas"]["Consent"][];
             /** @description Every interview booking, cancelled ones too. */
             bookings: components["schemas"]["BookingRecord"][];
+            /** @description Every arrival at the bus. */
+            checkins: components["schemas"]["CheckinRecord"][];
             /**
              * @description The e-mails sent, or to send, to the candidate about the applications, without their
              *     content once sent (the calls to the employer's webhooks carry no personal data and are
@@ -1190,11 +1192,7 @@ export interface components {
             by_user_id?: string | null;
         };
         /** @description The answer to one scan (a `Checkin`) or to a batch (`ScanResults`). */
-        CheckinAnswer: {
-            One: components["schemas"]["Checkin"];
-        } | {
-            Batch: components["schemas"]["ScanResults"];
-        };
+        CheckinAnswer: components["schemas"]["Checkin"] | components["schemas"]["ScanResults"];
         /** @description A check-in code, for an app that draws its own QR code. */
         CheckinCodeBody: {
             /**
@@ -1240,6 +1238,17 @@ export interface components {
             organisation_id: string;
             /** @example Crédit Mosellan */
             employer_name: string;
+        };
+        /** @description An arrival at the bus, as kept. */
+        CheckinRecord: {
+            /** Format: uuid */
+            application_id: string;
+            /** Format: uuid */
+            stop_id: string;
+            /** Format: date-time */
+            scanned_at: string;
+            /** @description Registered at the bus without having applied before. */
+            walk_in: boolean;
         };
         /** @description One scan, or a batch of them. */
         CheckinRequest: components["schemas"]["Scan"] | components["schemas"]["ScanBatch"];

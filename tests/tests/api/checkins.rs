@@ -220,6 +220,16 @@ async fn a_code_is_read_scanned_and_scanned_again(app: TestApp) {
     .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["id"], first["id"]);
+    // The candidate's export tells where and when it came.
+    let export = expect_json(
+        app.get(&format!("/api/v1/applications/{application}/export"), Some(&token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(export["checkins"].as_array().unwrap().len(), 1, "{export}");
+    assert_eq!(export["checkins"][0]["stop_id"], t.now.as_str());
+    assert_eq!(export["checkins"][0]["scanned_at"], first["scanned_at"]);
 
     // A booked candidate comes early for its interview, in 30 minutes.
     let starts = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap() + TimeDelta::minutes(30);
@@ -729,7 +739,8 @@ async fn fifty_scans_of_one_code_check_in_once(app: TestApp) {
     .await;
     let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
     let again = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
-    assert_eq!((created, again), (1, 49), "{answers:?}");
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| s.as_u16()).collect();
+    assert_eq!((created, again), (1, 49), "{statuses:?}");
     let ids: std::collections::HashSet<&str> = answers.iter().map(|(_, b)| b["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(count(&app, "SELECT count(*) FROM checkins").await, 1);
