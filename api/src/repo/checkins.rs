@@ -64,6 +64,16 @@ pub async fn find_at(db: &impl ConnectionTrait, stop_id: Uuid, application_id: U
         .await
 }
 
+/// Every check-in of these applications, oldest first (for the candidate's export).
+pub async fn of_applications(db: &impl ConnectionTrait, application_ids: &[Uuid]) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    Entity::find()
+        .filter(Column::ApplicationId.is_in(application_ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
 /// One page of the stop's check-ins, in the order they were recorded.
 pub async fn page_for_stop(
     db: &impl ConnectionTrait,
