@@ -19,7 +19,8 @@ use actix_web::{Error, HttpMessage};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-/// Middleware: refuses a request that carries a NUL character anywhere a handler could read it.
+/// Middleware: refuses a request that carries a NUL character anywhere a handler could read it,
+/// and a method a parameterless route does not serve (405) before a route with a parameter takes it.
 pub async fn refuse_nul(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -31,6 +32,19 @@ pub async fn refuse_nul(
 }
 
 async fn check(req: &mut ServiceRequest) -> Result<(), ApiError> {
+    // A path that is a route of its own (`/organisations/merge`, not the organisation
+    // `merge`), asked with a method it does not serve: 405, before a route with a parameter
+    // in its place takes it.
+    if let Some(methods) = req
+        .app_data::<actix_web::web::Data<crate::routes::RouteTable>>()
+        .and_then(|table| table.literal(req.path()))
+    {
+        let method = req.method().as_str();
+        let known = ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method);
+        if known && !methods.contains(&method) {
+            return Err(ApiError::method_not_allowed(methods.join(", ")));
+        }
+    }
     // A NUL cannot travel raw in a URI; percent-encoded it is `%00`.
     if req.uri().path().contains("%00") {
         return Err(ApiError::bad_request(

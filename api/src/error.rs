@@ -418,6 +418,19 @@ impl From<DomainError> for ApiError {
                     closes_at.to_rfc3339()
                 ),
             ),
+            DomainError::NotAClub { id } => Self::conflict(
+                "not_a_club",
+                format!("organisation {id} is not a club: only a club has members and merges"),
+            ),
+            DomainError::OrganisationMerged { id } => Self::conflict(
+                "organisation_merged",
+                format!("organisation {id} was merged into another club: it changes no more"),
+            ),
+            DomainError::OwnMember => Self::conflict("own_member", "a club is not a member of itself"),
+            DomainError::MergeIntoItself { id } => Self::conflict(
+                "merge_into_itself",
+                format!("club {id} is among the clubs merged: it cannot be the one they go into"),
+            ),
             DomainError::WrongEmployer => Self::conflict(
                 "wrong_employer",
                 "this slot is another employer's than the one the application is for",

@@ -192,6 +192,10 @@ pub fn problem_fr(code: &str) -> Option<&'static str> {
         "slot_started" => "Ce créneau a déjà commencé.",
         "wrong_employer" => "Ce créneau est celui d'un autre employeur.",
         "wrong_tour" => "Cela appartient à une autre tournée.",
+        "not_a_club" => "Cette organisation n'est pas un club : seul un club a des membres et fusionne.",
+        "organisation_merged" => "Cette organisation a fusionné dans un autre club : elle ne change plus.",
+        "own_member" => "Un club n'est pas membre de lui-même.",
+        "merge_into_itself" => "Un club fusionné ne peut pas être celui qui les reçoit.",
         "stop_not_open" => {
             "L'étape n'enregistre pas d'arrivées à cette heure : d'une heure avant l'arrivée du bus à son départ (un organisateur peut forcer)."
         }

@@ -81,6 +81,9 @@ pub enum Object {
         takes_part: bool,
         public: bool,
     },
+    /// Club memberships and mergers (organisers; anyone reads the members of a club as part of
+    /// the organisation directory).
+    Memberships,
     /// The audit log (organisers).
     Audit,
     /// An organisation's webhooks (Read: list, Create).
@@ -292,6 +295,7 @@ fn object_name(object: Object) -> &'static str {
         Object::Slot { .. } | Object::SlotBookings { .. } => "slot",
         Object::Seat => "booking",
         Object::StopDesk { .. } => "stop",
+        Object::Memberships => "membership",
         Object::Audit => "audit log",
         Object::Webhooks { .. } | Object::Webhook { .. } => "webhook",
     }

@@ -105,6 +105,18 @@ pub enum DomainError {
         opens_at: chrono::DateTime<chrono::Utc>,
         closes_at: chrono::DateTime<chrono::Utc>,
     },
+    /// Only a club has members, and is merged.
+    #[error("organisation {id} is not a club")]
+    NotAClub { id: uuid::Uuid },
+    /// The organisation was merged into another: it changes no more.
+    #[error("organisation {id} was merged into another")]
+    OrganisationMerged { id: uuid::Uuid },
+    /// A club is not a member of itself.
+    #[error("a club is not a member of itself")]
+    OwnMember,
+    /// A club is not merged into itself.
+    #[error("club {id} cannot be merged into itself")]
+    MergeIntoItself { id: uuid::Uuid },
     /// The slot is another employer's than the application's position.
     #[error("the slot is another employer's")]
     WrongEmployer,

@@ -7,6 +7,7 @@
 
 pub mod application;
 pub mod checkin;
+pub mod club;
 pub mod error;
 pub mod geo;
 pub mod interval;

@@ -15,6 +15,25 @@ crate::wire_enum! {
     }
 }
 
+crate::wire_enum! {
+    /// Whether an organisation goes on, or was merged into another (a club: frozen since).
+    pub enum OrganisationStatus {
+        Active = "active",
+        Merged = "merged",
+    }
+}
+
+/// The most people or sites an organisation may count.
+pub const MAX_COUNT: i32 = 10_000_000;
+
+/// A head count or a number of sites: 0 to [`MAX_COUNT`].
+pub fn parse_count(raw: i64) -> Result<i32, Invalid> {
+    i32::try_from(raw)
+        .ok()
+        .filter(|n| (0..=MAX_COUNT).contains(n))
+        .ok_or_else(|| Invalid::new("out_of_range", format!("must be between 0 and {MAX_COUNT}")))
+}
+
 /// A business sector such as "banking" or "telecoms".
 pub type Sector = Text<1, 60>;
 
@@ -53,6 +72,11 @@ pub struct OrganisationFields {
     pub website: Option<String>,
     pub contact_email: Option<String>,
     pub description: Option<String>,
+    /// Head count.
+    pub employees: Option<i32>,
+    /// Number of sites (customer-care centres…).
+    pub centres: Option<i32>,
+    pub founded_on: Option<chrono::NaiveDate>,
 }
 
 /// Organisation input as received, before any rule is applied.
@@ -65,6 +89,9 @@ pub struct OrganisationInput {
     pub website: Option<String>,
     pub contact_email: Option<String>,
     pub description: Option<String>,
+    pub employees: Option<i64>,
+    pub centres: Option<i64>,
+    pub founded_on: Option<chrono::NaiveDate>,
 }
 
 impl OrganisationFields {
@@ -78,6 +105,8 @@ impl OrganisationFields {
         let website = f.take_opt("website", input.website.as_deref(), WebUrl::parse);
         let contact_email = f.take_opt("contact_email", input.contact_email.as_deref(), Email::parse);
         let description = f.take_opt("description", input.description.as_deref(), LongText::parse);
+        let employees = f.take_opt("employees", input.employees, parse_count);
+        let centres = f.take_opt("centres", input.centres, parse_count);
         f.finish(|| {
             Some(Self {
                 name: name?.into_inner(),
@@ -87,6 +116,9 @@ impl OrganisationFields {
                 website: website?.map(WebUrl::into_inner),
                 contact_email: contact_email?.map(Email::into_inner),
                 description: description?.map(LongText::into_inner).filter(|d| !d.is_empty()),
+                employees: employees?,
+                centres: centres?,
+                founded_on: input.founded_on,
             })
         })
     }
@@ -137,6 +169,28 @@ mod tests {
         })
         .unwrap();
         assert_eq!(org.sectors, ["Banking", "insurance"]);
+    }
+
+    #[test]
+    fn head_counts_and_sites_are_not_negative() {
+        let org = OrganisationFields::parse(OrganisationInput {
+            employees: Some(6000),
+            centres: Some(0),
+            ..input()
+        })
+        .unwrap();
+        assert_eq!((org.employees, org.centres), (Some(6000), Some(0)));
+        let err = OrganisationFields::parse(OrganisationInput {
+            employees: Some(-1),
+            centres: Some(i64::from(MAX_COUNT) + 1),
+            ..input()
+        })
+        .unwrap_err();
+        let DomainError::Invalid(errors) = err else {
+            panic!("{err:?}")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(fields, [("employees", "out_of_range"), ("centres", "out_of_range")]);
     }
 
     #[test]

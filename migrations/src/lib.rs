@@ -17,6 +17,7 @@ mod m20261124_000005_create_outbox_webhooks_and_audit;
 mod m20261125_000006_create_write_quotas;
 mod m20261207_000007_add_title_search;
 mod m20261207_000008_create_checkins;
+mod m20261207_000009_create_club_memberships;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_write_quotas::Migration),
             Box::new(m20261207_000007_add_title_search::Migration),
             Box::new(m20261207_000008_create_checkins::Migration),
+            Box::new(m20261207_000009_create_club_memberships::Migration),
         ]
     }
 }

@@ -82,6 +82,11 @@ pub async fn load(db: &Db, n: usize, organiser: Uuid, first_day: NaiveDate) -> A
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
+            employees: Set(None),
+            centres: Set(None),
+            founded_on: Set(None),
+            status: Set("active".to_owned()),
+            merged_into_id: Set(None),
         }
     });
     report.employers = insert(db, organisation::Entity::insert_many(employers)).await?;

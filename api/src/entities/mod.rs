@@ -8,6 +8,7 @@ pub mod booking;
 pub mod checkin;
 pub mod idempotency_key;
 pub mod login_throttle;
+pub mod membership;
 pub mod organisation;
 pub mod outbox;
 pub mod position;

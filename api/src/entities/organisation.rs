@@ -16,6 +16,15 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Head count.
+    pub employees: Option<i32>,
+    /// Number of sites.
+    pub centres: Option<i32>,
+    pub founded_on: Option<Date>,
+    /// `active` or `merged`.
+    pub status: String,
+    /// The club a merged club went into.
+    pub merged_into_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

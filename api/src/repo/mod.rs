@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod checkins;
 pub mod idempotency;
+pub mod memberships;
 pub mod organisations;
 pub mod outbox;
 pub mod positions;

@@ -23,6 +23,9 @@ fn fields(f: OrganisationFields) -> ActiveModel {
         website: Set(f.website),
         contact_email: Set(f.contact_email),
         description: Set(f.description),
+        employees: Set(f.employees),
+        centres: Set(f.centres),
+        founded_on: Set(f.founded_on),
         ..Default::default()
     }
 }
@@ -31,6 +34,8 @@ pub async fn insert(db: &impl ConnectionTrait, f: OrganisationFields) -> Result<
     let now = super::now();
     let model = ActiveModel {
         id: Set(Uuid::now_v7()),
+        status: Set("active".to_owned()),
+        merged_into_id: Set(None),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -102,4 +107,35 @@ pub async fn names(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uu
 /// The sectors column, decoded.
 pub fn sectors(model: &organisation::Model) -> Vec<String> {
     serde_json::from_str(&model.sectors).unwrap_or_default()
+}
+
+/// These organisations, locked until the transaction ends, taken in id order (two
+/// transactions locking overlapping sets then wait for each other instead of deadlocking).
+pub async fn find_many_for_update(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .lock_exclusive()
+        .all(db)
+        .await
+}
+
+/// Marks these clubs merged into `into`.
+pub async fn mark_merged(db: &impl ConnectionTrait, ids: &[Uuid], into: Uuid) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::val("merged"))
+        .col_expr(Column::MergedIntoId, Expr::val(into))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::val(super::now()))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// These organisations, by id, in one query.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Model>, DbErr> {
+    super::find_many::<Entity>(db, Column::Id, ids, |m| m.id).await
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod bookings;
 pub mod checkins;
+pub mod clubs;
 pub mod maps;
 pub mod ops;
 pub mod organisations;
@@ -28,6 +29,10 @@ pub fn api(cfg: &mut ServiceConfig) {
     cfg.service(auth::login)
         .service(auth::logout)
         .service(auth::me)
+        .service(clubs::merge)
+        .service(clubs::put_member)
+        .service(clubs::remove_member)
+        .service(clubs::list_members)
         .service(organisations::list)
         .service(organisations::create)
         .service(organisations::get)
@@ -99,7 +104,11 @@ pub fn ops(cfg: &mut ServiceConfig) {
 /// The documented paths and their methods, to tell "no such route" (404) from "no such
 /// method here" (405 with `Allow`).
 #[derive(Debug, Clone, Default)]
-pub struct RouteTable(Vec<(Vec<String>, Vec<&'static str>)>);
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<&'static str>)>,
+    /// The routes without parameters, by path.
+    literals: std::collections::HashMap<String, Vec<&'static str>>,
+}
 
 impl RouteTable {
     pub fn from_openapi(doc: &OpenApi) -> Self {
@@ -123,14 +132,24 @@ impl RouteTable {
                 }
                 (segments, methods)
             })
+            .collect::<Vec<(Vec<String>, Vec<&'static str>)>>();
+        let literals = routes
+            .iter()
+            .filter(|(segments, _)| segments.iter().all(|s| !s.starts_with('{')))
+            .map(|(segments, methods)| (segments.join("/"), methods.clone()))
             .collect();
-        Self(routes)
+        Self { routes, literals }
+    }
+
+    /// The methods served at `path` when a route of no parameters is exactly it.
+    pub fn literal(&self, path: &str) -> Option<&[&'static str]> {
+        self.literals.get(path).map(Vec::as_slice)
     }
 
     /// The methods served at `path`, if any route has this shape.
     pub fn methods(&self, path: &str) -> Option<Vec<&'static str>> {
         let wanted: Vec<&str> = path.split('/').collect();
-        self.0
+        self.routes
             .iter()
             .find(|(segments, _)| {
                 segments.len() == wanted.len()

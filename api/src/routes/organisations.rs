@@ -8,11 +8,13 @@ use crate::http::{self, Page, PageRequest};
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
 use crate::repo;
+use crate::routes::clubs;
 use crate::state::AppState;
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
-use jobtour_domain::organisation::{OrganisationFields, OrganisationInput, OrganisationKind};
+use jobtour_domain::organisation::{OrganisationFields, OrganisationInput, OrganisationKind, OrganisationStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -36,8 +38,30 @@ pub struct Organisation {
     pub website: Option<String>,
     pub contact_email: Option<String>,
     pub description: Option<String>,
+    /// Head count.
+    #[schema(example = 6000)]
+    pub employees: Option<i32>,
+    /// Number of sites (customer-care centres…).
+    #[schema(example = 80)]
+    pub centres: Option<i32>,
+    #[schema(value_type = Option<String>, format = Date, example = "2016-03-30")]
+    pub founded_on: Option<NaiveDate>,
+    /// `active`, or `merged` into the club `merged_into_id` (then it changes no more).
+    #[schema(schema_with = status_schema)]
+    pub status: String,
+    pub merged_into_id: Option<Uuid>,
+    /// For a club, in `GET /organisations/{id}`: its current members and their figures summed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership: Option<crate::routes::clubs::MembershipFigures>,
+    /// In `GET /organisations/{id}`: the clubs it belongs to today.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clubs: Option<Vec<crate::routes::clubs::ClubOf>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+fn status_schema() -> utoipa::openapi::Object {
+    string_enum(&OrganisationStatus::ALL.map(OrganisationStatus::as_str))
 }
 
 impl From<Model> for Organisation {
@@ -51,6 +75,13 @@ impl From<Model> for Organisation {
             website: m.website,
             contact_email: m.contact_email,
             description: m.description,
+            employees: m.employees,
+            centres: m.centres,
+            founded_on: m.founded_on,
+            status: m.status,
+            merged_into_id: m.merged_into_id,
+            membership: None,
+            clubs: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -78,6 +109,14 @@ pub struct NewOrganisation {
     pub contact_email: Option<String>,
     #[schema(schema_with = text::long_or_null, required = false)]
     pub description: Option<String>,
+    /// Head count, 0 to 10 000 000.
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    pub employees: Option<i64>,
+    /// Number of sites, 0 to 10 000 000.
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    pub centres: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub founded_on: Option<NaiveDate>,
 }
 
 /// Changes to an organisation: absent fields stay as they are, `null` clears an optional one.
@@ -105,6 +144,15 @@ pub struct OrganisationPatch {
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(schema_with = text::long_or_null, required = false)]
     pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000, required = false)]
+    pub employees: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000, required = false)]
+    pub centres: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "http::nullable")]
+    #[schema(value_type = Option<String>, format = Date, required = false)]
+    pub founded_on: Option<Option<NaiveDate>>,
 }
 
 /// Filters and paging for the list.
@@ -167,12 +215,16 @@ pub async fn create(
         website: b.website,
         contact_email: b.contact_email,
         description: b.description,
+        employees: b.employees,
+        centres: b.centres,
+        founded_on: b.founded_on,
     })?;
-    let model = repo::organisations::insert(state.db.conn(), fields).await?;
+    let db = state.db.conn();
+    let model = repo::organisations::insert(db, fields).await?;
     let version = model.version;
     Ok(http::created(
         format!("/api/v1/organisations/{}", model.id),
-        &Organisation::from(model),
+        &clubs::detailed(db, model).await?,
         version,
     ))
 }
@@ -185,11 +237,13 @@ pub async fn create(
 pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     policy::may(&actor, Action::Read, Object::Organisation { id })?;
-    let model = repo::organisations::find(state.db.conn(), id)
+    let db = state.db.conn();
+    let model = repo::organisations::find(db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
     let version = model.version;
-    Ok(http::ok_with_etag(&Organisation::from(model), version))
+    let body = clubs::detailed(db, model).await?;
+    Ok(http::ok_with_etag(&body, version))
 }
 
 /// Changes an organisation (organisers, or a partner for its own). Honours `If-Match`.
@@ -212,15 +266,19 @@ pub async fn update(
     let current = repo::organisations::find_for_update(&tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("organisation"))?;
+    clubs::party(&current)?.unmerged()?;
     // A bad body is a 422 whatever the version; only a valid change can be stale.
     let fields = OrganisationFields::parse(merge(current.clone(), body.into_inner())?)?;
     http::check_if_match(&req, current.version)?;
     let model = repo::organisations::update(&tx, id, current.version, fields)
         .await?
         .ok_or_else(ApiError::precondition_failed)?;
-    tx.commit().await?;
+    // Its clubs show its figures, its members its name: their representations changed too.
+    repo::memberships::touch(&tx, &repo::memberships::related(&tx, id).await?).await?;
     let version = model.version;
-    Ok(http::ok_with_etag(&Organisation::from(model), version))
+    let body = clubs::detailed(&tx, model).await?;
+    tx.commit().await?;
+    Ok(http::ok_with_etag(&body, version))
 }
 
 /// Removes an organisation (organisers only). Refused with 409 `in_use` while users or
@@ -259,6 +317,9 @@ fn merge(current: Model, patch: OrganisationPatch) -> ApiResult<OrganisationInpu
         website: patch.website.unwrap_or(current.website),
         contact_email: patch.contact_email.unwrap_or(current.contact_email),
         description: patch.description.unwrap_or(current.description),
+        employees: patch.employees.unwrap_or(current.employees.map(i64::from)),
+        centres: patch.centres.unwrap_or(current.centres.map(i64::from)),
+        founded_on: patch.founded_on.unwrap_or(current.founded_on),
     })
 }
 

@@ -212,6 +212,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organisations/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merges clubs (organisers), in one transaction: into a new club (`into`) or an existing one
+         *     (`into_id`); every current member of the clubs that go becomes a member of it from
+         *     `effective_on` (once, however many of them it belonged to), their memberships end that day,
+         *     and they are marked `merged` with `merged_into_id`, refusing changes and members from then
+         *     on. The tours they organised keep them as organiser. Refused: a club merged into itself (409
+         *     `merge_into_itself`), another kind of organisation (409 `not_a_club`), a club merged already
+         *     (409 `organisation_merged`, also the loser of two concurrent mergers of one club).
+         */
+        post: operations["mergeClubs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organisations/{id}": {
         parameters: {
             query?: never;
@@ -232,6 +257,53 @@ export interface paths {
         head?: never;
         /** Changes an organisation (organisers, or a partner for its own). Honours `If-Match`. */
         patch: operations["updateOrganisation"];
+        trace?: never;
+    };
+    "/api/v1/organisations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The members of a club on a day (`?at=`, default today), in the order they joined; anyone
+         *     may read it. 409 `not_a_club` for another kind of organisation.
+         */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organisations/{id}/members/{organisation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Makes an organisation a member of a club (organisers), from `joined_on` (default today):
+         *     201, or 200 when it is a member already (the membership unchanged). Only a club has members
+         *     (409 `not_a_club`), not itself (409 `own_member`), and a merged club none any more (409
+         *     `organisation_merged`). The body may be empty.
+         */
+        put: operations["putMember"];
+        post?: never;
+        /**
+         * Ends an organisation's membership of a club today (organisers): the history stays
+         *     (`left_on` set; `GET …/members?at=` an earlier day still shows it). 404 when it is not a
+         *     member.
+         */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/organisations/{id}/webhooks": {
@@ -1264,6 +1336,15 @@ export interface components {
             /** Format: date-time */
             ends_at: string;
         };
+        /** @description A club an organisation belongs to. */
+        ClubOf: {
+            /** Format: uuid */
+            id: string;
+            /** @example Lorraine Contact Client */
+            name: string;
+            /** Format: date */
+            joined_on: string;
+        };
         /** @description A consent to the privacy notice. */
         Consent: {
             /** Format: uuid */
@@ -1374,6 +1455,98 @@ export interface components {
             expires_at: string;
             user: components["schemas"]["User"];
         };
+        /** @description An organisation's membership of a club. */
+        Member: {
+            /** Format: uuid */
+            club_id: string;
+            organisation: components["schemas"]["MemberOrganisation"];
+            /** Format: date */
+            joined_on: string;
+            /**
+             * Format: date
+             * @description The first day it no longer belonged; `null` while it does.
+             */
+            left_on?: string | null;
+        };
+        /** @description A member, as a club's list shows it. */
+        MemberOrganisation: {
+            /** Format: uuid */
+            id: string;
+            /** @example Arvato Metz */
+            name: string;
+            kind: string;
+            /** Format: int32 */
+            employees?: number | null;
+            /** Format: int32 */
+            centres?: number | null;
+        };
+        /** @description When the membership begins. */
+        MembershipBody: {
+            /**
+             * Format: date
+             * @description Default: today (Paris).
+             * @example 2016-03-30
+             */
+            joined_on?: string | null;
+        };
+        /**
+         * @description A club's current members, with their head counts and sites summed (unknown ones count 0).
+         * @example {
+         *       "centres": 80,
+         *       "employees": 6000,
+         *       "members": 80
+         *     }
+         */
+        MembershipFigures: {
+            /** Format: int64 */
+            members: number;
+            /** Format: int64 */
+            employees: number;
+            /** Format: int64 */
+            centres: number;
+        };
+        /**
+         * @description A merger of clubs: into a new club (`into`) or an existing one (`into_id`), one of the two.
+         * @example {
+         *       "effective_on": "2016-03-30",
+         *       "from": [
+         *         "019a6b2e-1111-7e21-9a3f-2b8c4d5e6f70",
+         *         "019a6b2e-2222-7e21-9a3f-2b8c4d5e6f70"
+         *       ],
+         *       "into": {
+         *         "name": "Lorraine Contact Client"
+         *       }
+         *     }
+         */
+        MergeRequest: {
+            /** @description The clubs that merge: at least two. */
+            from: string[];
+            into?: null | components["schemas"]["NewClub"];
+            /** Format: uuid */
+            into_id?: string | null;
+            /**
+             * Format: date
+             * @description From this day the members belong to the club merged into; their old memberships end.
+             */
+            effective_on: string;
+        };
+        /** @description What a merger did. */
+        MergeResult: {
+            /** @description The club the others went into, as it is now. */
+            club: components["schemas"]["Organisation"];
+            /** @description The clubs that went (now `merged`). */
+            merged: string[];
+            /**
+             * Format: int64
+             * @description Organisations that became members of the club (each once).
+             */
+            members_moved: number;
+            /**
+             * Format: int64
+             * @description Memberships of the merged clubs that ended on `effective_on`.
+             */
+            memberships_ended: number;
+        };
         /**
          * @description An application from a candidate.
          * @example {
@@ -1406,6 +1579,30 @@ export interface components {
              * @enum {boolean}
              */
             consent: true;
+        };
+        /**
+         * @description A new club that merged clubs go into.
+         * @example {
+         *       "city": "Metz",
+         *       "name": "Lorraine Contact Client",
+         *       "sectors": [
+         *         "relation client"
+         *       ]
+         *     }
+         */
+        NewClub: {
+            name: string;
+            sectors?: string[];
+            city?: string | null;
+            website?: string | null;
+            /** Format: email */
+            contact_email?: string | null;
+            description?: string | null;
+            /**
+             * Format: date
+             * @description Default: the merger's `effective_on`.
+             */
+            founded_on?: string | null;
         };
         /**
          * @description A new position.
@@ -1656,6 +1853,30 @@ export interface components {
             website?: string | null;
             contact_email?: string | null;
             description?: string | null;
+            /**
+             * Format: int32
+             * @description Head count.
+             * @example 6000
+             */
+            employees?: number | null;
+            /**
+             * Format: int32
+             * @description Number of sites (customer-care centres…).
+             * @example 80
+             */
+            centres?: number | null;
+            /**
+             * Format: date
+             * @example 2016-03-30
+             */
+            founded_on?: string | null;
+            /** @enum {string} */
+            status: "active" | "merged";
+            /** Format: uuid */
+            merged_into_id?: string | null;
+            membership?: null | components["schemas"]["MembershipFigures"];
+            /** @description In `GET /organisations/{id}`: the clubs it belongs to today. */
+            clubs?: components["schemas"]["ClubOf"][] | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1690,6 +1911,12 @@ export interface components {
             /** Format: email */
             contact_email?: string | null;
             description?: string | null;
+            /** Format: int64 */
+            employees?: number | null;
+            /** Format: int64 */
+            centres?: number | null;
+            /** Format: date */
+            founded_on?: string | null;
         };
         /** @description One page of a list: the items and, when more follow, the cursor to the next page. */
         Page_Application: {
@@ -1837,6 +2064,23 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list: the items and, when more follow, the cursor to the next page. */
+        Page_Member: {
+            items: {
+                /** Format: uuid */
+                club_id: string;
+                organisation: components["schemas"]["MemberOrganisation"];
+                /** Format: date */
+                joined_on: string;
+                /**
+                 * Format: date
+                 * @description The first day it no longer belonged; `null` while it does.
+                 */
+                left_on?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list: the items and, when more follow, the cursor to the next page. */
         Page_Organisation: {
             items: {
                 /** Format: uuid */
@@ -1857,6 +2101,30 @@ export interface components {
                 website?: string | null;
                 contact_email?: string | null;
                 description?: string | null;
+                /**
+                 * Format: int32
+                 * @description Head count.
+                 * @example 6000
+                 */
+                employees?: number | null;
+                /**
+                 * Format: int32
+                 * @description Number of sites (customer-care centres…).
+                 * @example 80
+                 */
+                centres?: number | null;
+                /**
+                 * Format: date
+                 * @example 2016-03-30
+                 */
+                founded_on?: string | null;
+                /** @enum {string} */
+                status: "active" | "merged";
+                /** Format: uuid */
+                merged_into_id?: string | null;
+                membership?: null | components["schemas"]["MembershipFigures"];
+                /** @description In `GET /organisations/{id}`: the clubs it belongs to today. */
+                clubs?: components["schemas"]["ClubOf"][] | null;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -3855,6 +4123,18 @@ export interface operations {
                     /** Format: email */
                     contact_email?: string | null;
                     description?: string | null;
+                    /**
+                     * Format: int64
+                     * @description Head count, 0 to 10 000 000.
+                     */
+                    employees?: number | null;
+                    /**
+                     * Format: int64
+                     * @description Number of sites, 0 to 10 000 000.
+                     */
+                    centres?: number | null;
+                    /** Format: date */
+                    founded_on?: string | null;
                 };
             };
         };
@@ -3898,6 +4178,113 @@ export interface operations {
                 };
             };
             /** @description Conflicts with the current state (duplicate, still in use…) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid field values; see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mergeClubs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Merged */
+            201: {
+                headers: {
+                    /** @description The club merged into */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeResult"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `merge_into_itself`, `not_a_club`, `organisation_merged` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4228,6 +4615,324 @@ export interface operations {
             };
             /** @description Invalid field values; see `errors` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: {
+                /** @description The members on this day (`joined_on ≤ at < left_on`); default today (Paris). */
+                at?: string;
+                /** @description Page size, 1 to 200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description `ETag`s the client holds; a match answers 304 without a body */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The club */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Member"];
+                };
+            };
+            /** @description Not modified: `If-None-Match` names the current `ETag` */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_a_club` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The club */
+                id: string;
+                /** @description The member */
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["MembershipBody"];
+            };
+        };
+        responses: {
+            /** @description A member already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            /** @description A member from `joined_on` */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_a_club`, `own_member`, `organisation_merged` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid field values; see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The club */
+                id: string;
+                /** @description The member */
+                organisation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_a_club`, `organisation_merged` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` does not match the current `ETag` */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

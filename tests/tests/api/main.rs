@@ -6,6 +6,7 @@ mod common;
 mod applications;
 mod auth;
 mod checkins;
+mod clubs;
 mod concurrency;
 mod contract;
 mod demo;

@@ -179,6 +179,8 @@ async fn authorisation_matrix(app: TestApp) {
     let walk_in = json!({ "first_name": "Yanis", "last_name": "Benali", "email": "walk-in@matrix.example",
                           "position_id": w.own_position, "consent": true });
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let merger = json!({ "from": [uuid::Uuid::now_v7(), uuid::Uuid::now_v7()], "into": { "name": "Club" },
+                         "effective_on": "2016-03-30" });
     let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
     let (ok, created, gone, unauth, forbidden, hidden) = (
         StatusCode::OK,
@@ -207,6 +209,20 @@ async fn authorisation_matrix(app: TestApp) {
         (Anonymous, delete.clone(), format!("/api/v1/organisations/{}", w.other_org), None, unauth),
         (Partner, delete.clone(), format!("/api/v1/organisations/{}", w.own_org), None, forbidden),
         (Partner, delete.clone(), format!("/api/v1/organisations/{}", w.other_org), None, forbidden),
+        // clubs: organisers manage memberships and mergers; anyone reads a club's members (A is
+        // not a club: 409 past the authorisation; the merger of two made-up clubs: 422)
+        (Anonymous, get.clone(), format!("/api/v1/organisations/{}/members", w.own_org), None, StatusCode::CONFLICT),
+        (Anonymous, put.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, unauth),
+        (Candidate, put.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, forbidden),
+        (Partner, put.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, forbidden),
+        (Organiser, put.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, StatusCode::CONFLICT),
+        (Anonymous, delete.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, unauth),
+        (Partner, delete.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, forbidden),
+        (Organiser, delete.clone(), format!("/api/v1/organisations/{}/members/{}", w.own_org, w.other_org), None, StatusCode::CONFLICT),
+        (Anonymous, post.clone(), "/api/v1/organisations/merge".into(), Some(merger.clone()), unauth),
+        (Candidate, post.clone(), "/api/v1/organisations/merge".into(), Some(merger.clone()), forbidden),
+        (Partner, post.clone(), "/api/v1/organisations/merge".into(), Some(merger.clone()), forbidden),
+        (Organiser, post.clone(), "/api/v1/organisations/merge".into(), Some(merger.clone()), unprocessable),
         // users: organisers manage them; a partner sees its colleagues and edits only itself
         (Anonymous, get.clone(), "/api/v1/users".into(), None, unauth),
         (Partner, get.clone(), "/api/v1/users".into(), None, ok),
