@@ -26,10 +26,10 @@ pub const ORGANISER_PASSWORD: &str = "demo organiser password";
 /// (name, kind, sectors, city, role in the tour)
 const ORGANISATIONS: &[(&str, &str, &[&str], &str, &str)] = &[
     (
-        "Club Relation Client Grand Est",
+        "Lorraine Contact Client",
         "club",
         &["customer care"],
-        "Nancy",
+        "Metz",
         "organiser",
     ),
     ("Crédit Mosellan", "employer", &["banking"], "Metz", "employer"),
@@ -70,6 +70,54 @@ const ORGANISATIONS: &[(&str, &str, &[&str], &str, &str)] = &[
         "university",
     ),
 ];
+
+/// The professional clubs of the region's customer-care centres before they merged into
+/// Lorraine Contact Client (L2C) on 30 March 2016: (name, city, founded on).
+const CLUBS: &[(&str, &str, (i32, u32, u32))] = &[("Viatis", "Metz", (2005, 1, 1)), ("Connect", "Nancy", (2008, 1, 1))];
+
+/// A member centre of the clubs.
+struct Centre {
+    name: &'static str,
+    city: &'static str,
+    employees: i32,
+    centres: i32,
+    /// Indexes into `CLUBS`.
+    clubs: &'static [usize],
+    joined_in: i32,
+}
+
+const fn centre(
+    name: &'static str,
+    city: &'static str,
+    employees: i32,
+    centres: i32,
+    clubs: &'static [usize],
+    joined_in: i32,
+) -> Centre {
+    Centre {
+        name,
+        city,
+        employees,
+        centres,
+        clubs,
+        joined_in,
+    }
+}
+
+/// The clubs' member centres. The demo's employers are among them; Crédit Mosellan belonged to
+/// both clubs.
+const CENTRES: &[Centre] = &[
+    centre("Sage Metz", "Metz", 450, 1, &[0], 2005),
+    centre("Arvato Metz", "Metz", 1200, 2, &[0], 2006),
+    centre("Crédit Mosellan", "Metz", 380, 2, &[0, 1], 2009),
+    centre("Lorraine Télécom Services", "Metz", 650, 3, &[0], 2007),
+    centre("Aticall Nancy", "Nancy", 300, 1, &[1], 2008),
+    centre("Assurances de l'Est", "Nancy", 520, 2, &[1], 2010),
+    centre("Vosges Logiciels Support", "Épinal", 150, 1, &[1], 2012),
+];
+
+/// The day Viatis and Connect became Lorraine Contact Client.
+pub const L2C_MERGER: (i32, u32, u32) = (2016, 3, 30);
 
 /// (city, postcode, venue, latitude, longitude)
 const STOPS: &[(&str, &str, &str, f64, f64)] = &[
@@ -124,6 +172,7 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
                     kind: (*kind).to_owned(),
                     sectors: sectors.iter().map(|s| (*s).to_owned()).collect(),
                     city: Some((*city).to_owned()),
+                    founded_on: (*kind == "club").then(|| day(L2C_MERGER)).transpose()?,
                     ..Default::default()
                 })?;
                 report.created.push(format!("organisation {name}"));
@@ -188,6 +237,7 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
     };
     report.tour_id = Some(tour.id);
     report.club_id = Some(club);
+    load_clubs(&tx, club, &mut report).await?;
     load_stops(&tx, &tour, &mut report).await?;
     for (org, role) in &organisations {
         let (_, created) = repo::tours::put_partner(&tx, tour.id, org.id, Some(role)).await?;
@@ -204,6 +254,94 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
     load_slots(&tx, &tour, &employers, &mut report).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+fn day((y, m, d): (i32, u32, u32)) -> ApiResult<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::internal("a demo date that does not exist"))
+}
+
+/// The organisation named as `input`, created from it when there is none.
+async fn find_or_create(
+    tx: &sea_orm::DatabaseTransaction,
+    input: OrganisationInput,
+    report: &mut Report,
+) -> ApiResult<organisation::Model> {
+    let name = input.name.clone();
+    if let Some(org) = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(name.as_str()))
+        .one(tx)
+        .await?
+    {
+        report.found.push(format!("organisation {name}"));
+        return Ok(org);
+    }
+    report.created.push(format!("organisation {name}"));
+    Ok(repo::organisations::insert(tx, OrganisationFields::parse(input)?).await?)
+}
+
+/// Viatis and Connect with their member centres, and their merger into L2C (`l2c`), unless
+/// they merged already.
+async fn load_clubs(tx: &sea_orm::DatabaseTransaction, l2c: Uuid, report: &mut Report) -> ApiResult<()> {
+    let mut clubs = Vec::new();
+    for (name, city, founded) in CLUBS {
+        let input = OrganisationInput {
+            name: (*name).to_owned(),
+            kind: "club".to_owned(),
+            sectors: vec!["customer care".to_owned()],
+            city: Some((*city).to_owned()),
+            founded_on: Some(day(*founded)?),
+            ..Default::default()
+        };
+        clubs.push(find_or_create(tx, input, report).await?);
+    }
+    if clubs.iter().any(|c| c.status == "merged") {
+        return Ok(());
+    }
+    for c in CENTRES {
+        let (employees, centres) = (Some(i64::from(c.employees)), Some(i64::from(c.centres)));
+        let input = OrganisationInput {
+            name: c.name.to_owned(),
+            kind: "employer".to_owned(),
+            city: Some(c.city.to_owned()),
+            employees,
+            centres,
+            ..Default::default()
+        };
+        let member = find_or_create(tx, input, report).await?;
+        if member.employees.is_none() {
+            // One of the tour's employers, made without its figures.
+            let fields = OrganisationFields::parse(OrganisationInput {
+                name: member.name.clone(),
+                kind: member.kind.clone(),
+                sectors: repo::organisations::sectors(&member),
+                city: member.city.clone(),
+                employees,
+                centres,
+                ..Default::default()
+            })?;
+            repo::organisations::update(tx, member.id, member.version, fields).await?;
+        }
+        for i in c.clubs {
+            let club = clubs[*i].id;
+            if repo::memberships::open(tx, club, member.id).await?.is_none() {
+                repo::memberships::insert(tx, club, member.id, day((c.joined_in, 1, 1))?, repo::now()).await?;
+            }
+        }
+    }
+    let l2c = repo::organisations::find(tx, l2c)
+        .await?
+        .ok_or_else(|| ApiError::internal("the demo's club is gone"))?;
+    let parties = clubs
+        .iter()
+        .map(crate::routes::clubs::party)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let merger = jobtour_domain::club::Merger::check(&parties, crate::routes::clubs::party(&l2c)?)?;
+    let (moved, _) = crate::routes::clubs::carry_out(tx, &merger, day(L2C_MERGER)?).await?;
+    report.created.push(format!(
+        "merger of Viatis and Connect into {} ({moved} members)",
+        l2c.name
+    ));
+    Ok(())
 }
 
 async fn load_stops(tx: &impl ConnectionTrait, tour: &tour::Model, report: &mut Report) -> ApiResult<()> {

@@ -386,35 +386,47 @@ pub async fn merge(signed_in: SignedIn, state: Data<AppState>, body: Json<MergeR
                 (None, None) => return Err(ApiError::internal("a merger without a club to go into")),
             };
             let merger = Merger::check(&parties, party(&into)?)?;
-            let members = repo::memberships::open_members(tx, &merger.from).await?;
-            let already: HashSet<Uuid> = repo::memberships::open_members(tx, &[merger.into])
-                .await?
-                .into_iter()
-                .collect();
-            let newcomers = merger.newcomers(&members, &already);
-            let ended = repo::memberships::end_all_in(tx, &merger.from, effective_on).await?;
-            for member in &newcomers {
-                repo::memberships::insert(tx, merger.into, *member, effective_on, repo::now()).await?;
-            }
-            repo::organisations::mark_merged(tx, &merger.from, merger.into).await?;
-            let mut touched: Vec<Uuid> = newcomers.clone();
-            touched.push(merger.into);
-            touched.extend(members.iter().copied());
-            repo::memberships::touch(tx, &touched).await?;
+            let (members_moved, memberships_ended) = carry_out(tx, &merger, effective_on).await?;
             let club = repo::organisations::find(tx, merger.into)
                 .await?
                 .ok_or_else(|| ApiError::internal("the club merged into is gone"))?;
             Ok(MergeResult {
                 club: detailed(tx, club).await?,
                 merged: merger.from.clone(),
-                members_moved: newcomers.len() as u64,
-                memberships_ended: ended,
+                members_moved,
+                memberships_ended,
             })
         })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/organisations/{}", result.club.id)))
         .json(result))
+}
+
+/// Writes a checked merger, the clubs locked by the caller's transaction: the members of the
+/// clubs that go join the club they go into from `effective_on` (each once, but for those
+/// there already), their memberships end that day, and they are marked merged. How many joined,
+/// and how many memberships ended.
+pub async fn carry_out(
+    tx: &sea_orm::DatabaseTransaction,
+    merger: &Merger,
+    effective_on: NaiveDate,
+) -> ApiResult<(u64, u64)> {
+    let members = repo::memberships::open_members(tx, &merger.from).await?;
+    let already: HashSet<Uuid> = repo::memberships::open_members(tx, &[merger.into])
+        .await?
+        .into_iter()
+        .collect();
+    let newcomers = merger.newcomers(&members, &already);
+    let ended = repo::memberships::end_all_in(tx, &merger.from, effective_on).await?;
+    for member in &newcomers {
+        repo::memberships::insert(tx, merger.into, *member, effective_on, repo::now()).await?;
+    }
+    repo::organisations::mark_merged(tx, &merger.from, merger.into).await?;
+    let mut touched: Vec<Uuid> = members;
+    touched.push(merger.into);
+    repo::memberships::touch(tx, &touched).await?;
+    Ok((newcomers.len() as u64, ended))
 }
 
 /// Field errors of the new club, named under `into`.

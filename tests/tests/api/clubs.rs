@@ -120,7 +120,10 @@ async fn memberships_are_idempotent_and_keep_their_history(app: TestApp) {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(members(&app, &viatis, None).await, std::slice::from_ref(&arvato));
-    assert_eq!(members(&app, &viatis, Some("2012-05-01")).await, std::slice::from_ref(&sage));
+    assert_eq!(
+        members(&app, &viatis, Some("2012-05-01")).await,
+        std::slice::from_ref(&sage)
+    );
     assert!(members(&app, &viatis, Some("2005-05-31")).await.is_empty());
     assert_eq!(get(&app, &viatis).await["membership"]["members"], 1);
     assert_eq!(get(&app, &sage).await["clubs"], json!([]));

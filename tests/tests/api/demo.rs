@@ -119,6 +119,35 @@ async fn the_demo_loads_once_and_twice_changes_nothing(app: TestApp) {
     assert!(booked > 0 && booked <= interviews, "{booked} of {interviews}");
     let searched = expect_json(app.get("/api/v1/positions?q=conseiller", None).await, StatusCode::OK).await;
     assert!(!searched["items"].as_array().unwrap().is_empty());
+    // The clubs: Viatis and Connect merged into L2C, which organises the tour; the member that
+    // belonged to both belongs to L2C once.
+    let orgs = first["organisations"]["items"].as_array().unwrap();
+    let named = |name: &str| orgs.iter().find(|o| o["name"] == name).unwrap().clone();
+    let l2c = named("Lorraine Contact Client");
+    assert_eq!(first["tours"]["items"][0]["organiser_organisation_id"], l2c["id"]);
+    for old in ["Viatis", "Connect"] {
+        assert_eq!(named(old)["status"], "merged");
+        assert_eq!(named(old)["merged_into_id"], l2c["id"]);
+    }
+    let l2c = expect_json(
+        app.get(&format!("/api/v1/organisations/{}", l2c["id"].as_str().unwrap()), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(l2c["founded_on"], "2016-03-30");
+    assert_eq!(
+        l2c["membership"],
+        serde_json::json!({ "members": 7, "employees": 3650, "centres": 12 })
+    );
+    let viatis = named("Viatis")["id"].as_str().unwrap().to_owned();
+    let before = expect_json(
+        app.get(&format!("/api/v1/organisations/{viatis}/members?at=2016-03-29"), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(before["items"].as_array().unwrap().len(), 4);
     let again = jobtour_api::demo::load(&app.db).await.unwrap();
     assert!(again.created.is_empty(), "{:?}", again.created);
     assert_eq!(snapshot(&app).await, first);
