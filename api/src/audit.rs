@@ -48,7 +48,9 @@ fn entry_for<B>(res: &ServiceResponse<B>) -> Option<audit::Entry> {
     let actor = req.extensions().get::<Actor>().copied()?;
     let (actor_kind, user_id) = match actor {
         Actor::Staff(staff) => ("staff", Some(staff.user_id)),
-        Actor::Candidate { .. } => ("candidate", None),
+        // A person with a token to its own data: a candidate, or an enquirer (the log's kinds
+        // predate enquiries; the object type tells them apart).
+        Actor::Candidate { .. } | Actor::Enquirer { .. } => ("candidate", None),
         Actor::Anonymous => return None,
     };
     let object_type = pattern

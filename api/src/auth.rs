@@ -38,6 +38,11 @@ pub enum Actor {
     Candidate {
         application_id: Uuid,
     },
+    /// A company that wrote to the development agency, holding its enquiry's access token: it
+    /// opens that one enquiry.
+    Enquirer {
+        enquiry_id: Uuid,
+    },
 }
 
 impl Actor {
@@ -48,6 +53,9 @@ impl Actor {
             Self::Anonymous => Err(ApiError::unauthenticated()),
             Self::Candidate { .. } => Err(ApiError::forbidden(
                 "a candidate's token opens its own application only; this needs a staff login",
+            )),
+            Self::Enquirer { .. } => Err(ApiError::forbidden(
+                "an enquiry's token opens that enquiry only; this needs a staff login",
             )),
         }
     }
@@ -79,6 +87,7 @@ impl FromRequest for SignedIn {
 /// token recognisable by secret scanners.
 const STAFF_TOKEN_PREFIX: &str = "jts_";
 const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
+const ENQUIRER_TOKEN_PREFIX: &str = "jte_";
 
 impl FromRequest for Actor {
     type Error = ApiError;
@@ -143,6 +152,11 @@ async fn resolve(req: &HttpRequest) -> ApiResult<Actor> {
             .await?
             .ok_or_else(invalid)?;
         Ok(Actor::Candidate { application_id })
+    } else if token.starts_with(ENQUIRER_TOKEN_PREFIX) {
+        let enquiry_id = repo::enquiries::id_for_token(db, &token_hash(token))
+            .await?
+            .ok_or_else(invalid)?;
+        Ok(Actor::Enquirer { enquiry_id })
     } else {
         Err(invalid())
     }
@@ -157,6 +171,11 @@ pub fn new_token() -> (String, String) {
 /// idempotency key so that a replay gives the same token back), and its hash.
 pub fn candidate_token(secret: [u8; 32]) -> (String, String) {
     token_from(CANDIDATE_TOKEN_PREFIX, secret)
+}
+
+/// A fresh access token for an enquiry, and its hash.
+pub fn enquirer_token() -> (String, String) {
+    token_from(ENQUIRER_TOKEN_PREFIX, random_bytes())
 }
 
 /// 32 random bytes: 256 bits of entropy.

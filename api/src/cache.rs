@@ -20,7 +20,7 @@
 //! answers say `Cache-Control: public, no-cache` (a browser or CDN may keep them, but asks each
 //! time, cheaply); answers to signed-in requests say `private, no-store`.
 
-use crate::db::Db;
+use crate::db::{Db, Heard};
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -59,6 +59,9 @@ const WRITES_THAT_CHANGE_NO_PUBLIC_READ: &[(&str, &str)] = &[
     ("POST", "/api/v1/stops/{id}/checkins"),
     ("POST", "/api/v1/stops/{id}/walk-ins"),
     ("POST", "/api/v1/stops/{id}/attendance/ticket"),
+    ("POST", "/api/v1/enquiries"),
+    ("PATCH", "/api/v1/enquiries/{id}"),
+    ("DELETE", "/api/v1/enquiries/{id}"),
 ];
 
 /// One kept answer.
@@ -188,34 +191,22 @@ impl PublicCache {
         }
     }
 
-    /// On PostgreSQL, listens for the other instances' writes until aborted, over a connection
-    /// of its own (outside the request pool), reconnecting after a second when it drops; while
-    /// it is down nothing is served from memory.
+    /// On PostgreSQL, listens for the other instances' writes until aborted (see
+    /// [`crate::db::listen`]); while it is not listening nothing is served from memory.
     pub fn spawn_listener(self: Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
         let db = self.notify.clone()?;
-        let options = db.conn().get_postgres_connection_pool().connect_options();
-        Some(tokio::spawn(async move {
-            use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
-            let pool = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_lazy_with((*options).clone());
-            loop {
-                if let Ok(mut listener) = PgListener::connect_with(&pool).await
-                    && listener.listen(CHANNEL).await.is_ok()
-                {
-                    // Writes may have been missed while not listening.
-                    self.forget();
-                    self.live.store(true, Ordering::Release);
-                    while let Ok(Some(notification)) = listener.try_recv().await {
-                        self.heard(notification.payload());
-                    }
-                    tracing::warn!("lost the cache invalidation channel: public reads go to the database");
-                }
+        crate::db::listen(&db, CHANNEL, move |heard| match heard {
+            Heard::Connected => {
+                // Writes may have been missed while not listening.
+                self.forget();
+                self.live.store(true, Ordering::Release);
+            }
+            Heard::Message(payload) => self.heard(payload),
+            Heard::Lost => {
                 self.live.store(false, Ordering::Release);
                 self.forget();
-                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        }))
+        })
     }
 }
 

@@ -90,6 +90,11 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=120))]
     pub retention_months: u32,
 
+    /// Months after an enquiry is closed before its enquirer's personal data is erased.
+    #[arg(long, env = "JOBTOUR_ENQUIRY_RETENTION_MONTHS", value_name = "JOBTOUR_ENQUIRY_RETENTION_MONTHS", default_value_t = 36,
+          value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub enquiry_retention_months: u32,
+
     /// Memory for public reads served without the database, in MiB (0 turns it off).
     #[arg(long, env = "JOBTOUR_CACHE_MB", value_name = "JOBTOUR_CACHE_MB", default_value_t = 16,
           value_parser = clap::value_parser!(u64).range(0..=4096))]
@@ -146,6 +151,7 @@ impl ServeSettings {
             privacy_notice_version: "2026-11".to_owned(),
             idempotency_ttl_secs: 86_400,
             retention_months: 24,
+            enquiry_retention_months: 36,
             cache_megabytes: 16,
             anon_writes_per_minute: 30,
             trusted_proxies: Vec::new(),

@@ -139,6 +139,50 @@ impl Db {
     }
 }
 
+/// What a [`listen`]er hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard<'a> {
+    /// Listening (again): what was sent while it was not is lost.
+    Connected,
+    /// A notification's payload.
+    Message(&'a str),
+    /// The connection dropped; it reconnects after a second.
+    Lost,
+}
+
+/// On PostgreSQL, listens on `channel` until aborted, over a connection of its own (outside the
+/// request pool), reconnecting after a second when it drops, and hands `on` what it hears.
+/// `None` on SQLite: one instance per file, nobody else to hear.
+pub fn listen(
+    db: &Db,
+    channel: &'static str,
+    on: impl Fn(Heard<'_>) + Send + 'static,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if db.backend() != DbBackend::Postgres {
+        return None;
+    }
+    let options = db.conn.get_postgres_connection_pool().connect_options();
+    Some(tokio::spawn(async move {
+        use sea_orm::sqlx::postgres::PgListener;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with((*options).clone());
+        loop {
+            if let Ok(mut listener) = PgListener::connect_with(&pool).await
+                && listener.listen(channel).await.is_ok()
+            {
+                on(Heard::Connected);
+                while let Ok(Some(notification)) = listener.try_recv().await {
+                    on(Heard::Message(notification.payload()));
+                }
+                tracing::warn!(channel, "lost a notification channel: reconnecting");
+            }
+            on(Heard::Lost);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }))
+}
+
 fn ensure_dir(dir: &Path) -> Result<(), DbErr> {
     std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))
 }

@@ -116,6 +116,31 @@ const CENTRES: &[Centre] = &[
     centre("Vosges Logiciels Support", "Épinal", 150, 1, &[1], 2012),
 ];
 
+/// Companies that wrote to the development agency: (name, e-mail, company, subject, message).
+const ENQUIRIES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "Claire Martin",
+        "claire.martin@demo.jobtour.example",
+        "Martin Relation Client SAS",
+        "setting_up",
+        "Nous envisageons d'ouvrir un centre de 50 conseillers à Metz en 2027 : quelles aides ?",
+    ),
+    (
+        "Karim Benali",
+        "karim.benali@demo.jobtour.example",
+        "Télé-Assistance Nancy",
+        "recruiting",
+        "Nous recrutons 20 téléconseillers : pouvons-nous rejoindre la tournée du bus ?",
+    ),
+    (
+        "Sophie Keller",
+        "sophie.keller@demo.jobtour.example",
+        "Keller Assurances",
+        "developing",
+        "Nous souhaitons agrandir notre plateau d'Épinal ; qui contacter ?",
+    ),
+];
+
 /// The day Viatis and Connect became Lorraine Contact Client.
 pub const L2C_MERGER: (i32, u32, u32) = (2016, 3, 30);
 
@@ -238,6 +263,7 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
     report.tour_id = Some(tour.id);
     report.club_id = Some(club);
     load_clubs(&tx, club, &mut report).await?;
+    load_enquiries(&tx, organiser_id, &mut report).await?;
     load_stops(&tx, &tour, &mut report).await?;
     for (org, role) in &organisations {
         let (_, created) = repo::tours::put_partner(&tx, tour.id, org.id, Some(role)).await?;
@@ -254,6 +280,42 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
     load_slots(&tx, &tour, &employers, &mut report).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// A few enquiries, the first taken in hand by the demo organiser.
+async fn load_enquiries(tx: &sea_orm::DatabaseTransaction, organiser: Uuid, report: &mut Report) -> ApiResult<()> {
+    use crate::entities::enquiry;
+    use jobtour_domain::enquiry::{EnquiryFields, EnquiryInput, EnquiryStatus};
+    for (i, (name, email, company, subject, message)) in ENQUIRIES.iter().enumerate() {
+        let known = enquiry::Entity::find()
+            .filter(enquiry::Column::Email.eq(*email))
+            .one(tx)
+            .await?;
+        if known.is_some() {
+            report.found.push(format!("enquiry from {company}"));
+            continue;
+        }
+        let fields = EnquiryFields::parse(EnquiryInput {
+            name: (*name).to_owned(),
+            email: (*email).to_owned(),
+            company: (*company).to_owned(),
+            phone: None,
+            subject: (*subject).to_owned(),
+            message: (*message).to_owned(),
+            consent: true,
+        })?;
+        let (_, token_hash) = auth::enquirer_token();
+        let now = repo::now();
+        let model = repo::enquiries::insert(tx, &fields, token_hash, "2026-11", now).await?;
+        if i == 0 {
+            let taken = repo::enquiries::update(tx, &model, EnquiryStatus::InProgress, Some(organiser), now)
+                .await?
+                .ok_or_else(|| ApiError::internal("a demo enquiry changed while loading"))?;
+            repo::enquiries::add_event(tx, &taken, Some(EnquiryStatus::New.as_str()), Some(organiser), now).await?;
+        }
+        report.created.push(format!("enquiry from {company}"));
+    }
+    Ok(())
 }
 
 fn day((y, m, d): (i32, u32, u32)) -> ApiResult<NaiveDate> {

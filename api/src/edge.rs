@@ -64,6 +64,11 @@ async fn check(req: &mut ServiceRequest) -> Result<(), ApiError> {
     let body = read_body(req).await?;
     let found = has_nul(&body);
     req.set_payload(actix_web::dev::Payload::from(body.clone()));
+    // Every body the API takes is an object; serde would read a struct from an array too
+    // (`[null, null]` as a patch of two absent fields).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
+    }
     if !found {
         return Ok(());
     }

@@ -1,5 +1,5 @@
 //! Chores a running server does on a timer: forgetting expired idempotency keys and past
-//! minutes' anonymous write counts (every ten minutes) and erasing the candidates of tours past the retention period (daily).
+//! minutes' anonymous write counts (every ten minutes) and erasing the candidates of tours and the enquirers past their retention periods (daily).
 
 use crate::db::Db;
 use crate::{idempotency, privacy, repo};
@@ -12,7 +12,7 @@ pub const EVERY: Duration = Duration::from_secs(600);
 const PURGE_EVERY: u32 = 144;
 
 /// Starts the chores; they stop when the handle is aborted or the runtime ends.
-pub fn spawn(db: Db, retention_months: u32) -> JoinHandle<()> {
+pub fn spawn(db: Db, retention_months: u32, enquiry_retention_months: u32) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         for round in 0u32.. {
@@ -31,6 +31,11 @@ pub fn spawn(db: Db, retention_months: u32) -> JoinHandle<()> {
                     Ok(p) if p.applications == 0 => {}
                     Ok(p) => tracing::info!(applications = p.applications, "personal data past retention erased"),
                     Err(e) => tracing::warn!(error = %e, "the retention purge failed"),
+                }
+                match privacy::purge_enquiries(&db, repo::now(), enquiry_retention_months, false).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(enquiries = n, "enquirers' data past retention erased"),
+                    Err(e) => tracing::warn!(error = %e, "the enquiries' retention purge failed"),
                 }
             }
         }

@@ -17,13 +17,15 @@ use ipnet::IpNet;
 use jobtour_domain::throttle::MinuteWindow;
 use std::net::IpAddr;
 
-/// The writes a candidate makes, by method and route pattern.
+/// The writes a candidate (or a company writing to the agency) makes, by method and route
+/// pattern.
 pub const CANDIDATE_WRITES: &[(&str, &str)] = &[
     ("POST", "/api/v1/positions/{id}/applications"),
     ("PUT", "/api/v1/slots/{id}/booking"),
     ("DELETE", "/api/v1/slots/{id}/booking"),
     ("PUT", "/api/v1/slots/{id}/waitlist"),
     ("DELETE", "/api/v1/slots/{id}/waitlist"),
+    ("POST", "/api/v1/enquiries"),
 ];
 
 /// The header the trusted proxies write.

@@ -7,7 +7,7 @@
 //! outside the request pool) puts what it hears into its channel: a screen connected to any
 //! instance sees the check-ins made through every other.
 
-use crate::db::Db;
+use crate::db::{Db, Heard};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
@@ -106,34 +106,18 @@ impl Live {
         }
     }
 
-    /// On PostgreSQL, listens for check-ins until aborted, reconnecting after a second when the
-    /// connection drops.
+    /// On PostgreSQL, listens for check-ins until aborted (see [`crate::db::listen`]).
     pub fn spawn_listener(self: Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
         let db = self.notify.clone()?;
-        let options = db.conn().get_postgres_connection_pool().connect_options();
-        Some(tokio::spawn(async move {
-            use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
-            let pool = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_lazy_with((*options).clone());
-            loop {
-                if let Ok(mut listener) = PgListener::connect_with(&pool).await
-                    && listener.listen(CHANNEL).await.is_ok()
-                {
-                    self.listening.store(true, Ordering::Release);
-                    while let Ok(Some(notification)) = listener.try_recv().await {
-                        match serde_json::from_str::<CheckinEvent>(notification.payload()) {
-                            Ok(event) => {
-                                let _ = self.sender.send(Arc::new(event));
-                            }
-                            Err(e) => tracing::warn!(error = %e, "an unreadable check-in notification"),
-                        }
-                    }
-                    tracing::warn!("lost the check-in channel: reconnecting");
+        crate::db::listen(&db, CHANNEL, move |heard| match heard {
+            Heard::Connected => self.listening.store(true, Ordering::Release),
+            Heard::Message(payload) => match serde_json::from_str::<CheckinEvent>(payload) {
+                Ok(event) => {
+                    let _ = self.sender.send(Arc::new(event));
                 }
-                self.listening.store(false, Ordering::Release);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }))
+                Err(e) => tracing::warn!(error = %e, "an unreadable check-in notification"),
+            },
+            Heard::Lost => self.listening.store(false, Ordering::Release),
+        })
     }
 }

@@ -56,8 +56,9 @@ enum Command {
     },
     /// Print the OpenAPI document (YAML), as committed in openapi.yaml.
     Openapi,
-    /// Erase the personal data of candidates whose tour ended more than the retention period
-    /// ago (the server also does it daily). Prints counts, no personal data.
+    /// Erase the personal data of candidates whose tour ended, and of enquirers whose enquiry
+    /// was closed, more than their retention periods ago (the server also does it daily).
+    /// Prints counts, no personal data.
     Purge {
         /// The moment to purge as of (RFC 3339); now by default.
         #[arg(long)]
@@ -69,6 +70,10 @@ enum Command {
         #[arg(long, env = "JOBTOUR_RETENTION_MONTHS", value_name = "JOBTOUR_RETENTION_MONTHS", default_value_t = 24,
               value_parser = clap::value_parser!(u32).range(1..=120))]
         retention_months: u32,
+        /// Months after an enquiry is closed before its enquirer's personal data is erased.
+        #[arg(long, env = "JOBTOUR_ENQUIRY_RETENTION_MONTHS", value_name = "JOBTOUR_ENQUIRY_RETENTION_MONTHS",
+              default_value_t = 36, value_parser = clap::value_parser!(u32).range(1..=120))]
+        enquiry_retention_months: u32,
     },
 }
 
@@ -182,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             now,
             dry_run,
             retention_months,
+            enquiry_retention_months,
         } => {
             let db = Db::connect(&cli.db).await?;
             db.migrate().await?;
@@ -193,6 +199,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{verb} the personal data of {} application(s) of tours ended more than {retention_months} months before {}",
                 purged.applications,
+                now.format("%Y-%m-%d")
+            );
+            let enquiries = privacy::purge_enquiries(&db, now, enquiry_retention_months, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!(
+                "{verb} the personal data of {enquiries} enquir(y|ies) closed more than {enquiry_retention_months} months before {}",
                 now.format("%Y-%m-%d")
             );
         }

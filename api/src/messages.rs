@@ -239,8 +239,9 @@ pub fn field_fr(code: &str, english: &str) -> Option<&'static str> {
         }
         "in_future" => "ne doit pas être dans le futur",
         "before_stop_day" => "ne doit pas précéder le jour de l'étape",
+        "not_an_organiser" => "doit être l'identifiant d'un organisateur",
         "not_at_stop" => "doit être un des postes proposés à cette étape",
-        "consent_required" => "doit valoir true : le candidat accepte la politique de confidentialité",
+        "consent_required" => "doit valoir true : la personne accepte la politique de confidentialité",
         "before_start" => "ne doit pas précéder starts_on",
         "not_after_start" => "doit être après starts_at",
         "not_after_arrival" => "doit être après arrives_at",

@@ -41,6 +41,7 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "slots", description = "Interview slots at the stops, bookings and waiting lines"),
         (name = "check-in", description = "At the bus: QR check-in codes, scanning (offline queues too), walk-ins, live attendance"),
         (name = "webhooks", description = "Partners' subscriptions to events about their positions"),
+        (name = "enquiries", description = "The development agency's enquiry form: companies setting up, developing, recruiting"),
         (name = "audit", description = "Who changed what"),
         (name = "operations", description = "Health and metrics"),
     ),
@@ -70,6 +71,17 @@ impl Modify for Security {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "A candidate's access token, from the answer to POST /api/v1/positions/{id}/applications",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "enquirer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An enquiry's access token, from the answer to POST /api/v1/enquiries",
                     ))
                     .build(),
             ),

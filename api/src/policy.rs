@@ -84,6 +84,12 @@ pub enum Object {
     /// Club memberships and mergers (organisers; anyone reads the members of a club as part of
     /// the organisation directory).
     Memberships,
+    /// The development agency's enquiries (anyone sends one; organisers list and count them).
+    Enquiries,
+    /// One enquiry: organisers, and its enquirer (read, export, erase).
+    Enquiry {
+        id: Uuid,
+    },
     /// The audit log (organisers).
     Audit,
     /// An organisation's webhooks (Read: list, Create).
@@ -126,6 +132,10 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
     {
         return Ok(());
     }
+    // Anyone may write to the development agency.
+    if action == Create && object == Enquiries {
+        return Ok(());
+    }
     // What does not exist for the caller: an unpublished tour (but for organisers), a draft
     // position (but for its employer).
     let hidden = match object {
@@ -146,6 +156,7 @@ pub fn decide(actor: &Actor, action: Action, object: Object) -> Result<(), Denia
     let staff = match actor {
         Actor::Anonymous => return Err(Denial::Unauthenticated),
         Actor::Candidate { application_id } => return candidate(*application_id, action, object),
+        Actor::Enquirer { enquiry_id } => return enquirer(*enquiry_id, action, object),
         Actor::Staff(staff) => staff,
     };
     // Only the candidate withdraws an application.
@@ -214,6 +225,17 @@ fn candidate(own: Uuid, action: Action, object: Object) -> Result<(), Denial> {
             Ok(())
         }
         Object::Application { id, .. } if id != own => Err(Denial::Hidden),
+        _ => Err(Denial::Forbidden),
+    }
+}
+
+/// An enquiry's token opens that enquiry (to read, export or erase it) and nothing more.
+fn enquirer(own: Uuid, action: Action, object: Object) -> Result<(), Denial> {
+    match object {
+        Object::Enquiry { id } if id == own && matches!(action, Action::Read | Action::Export | Action::Delete) => {
+            Ok(())
+        }
+        Object::Enquiry { id } if id != own => Err(Denial::Hidden),
         _ => Err(Denial::Forbidden),
     }
 }
@@ -296,6 +318,7 @@ fn object_name(object: Object) -> &'static str {
         Object::Seat => "booking",
         Object::StopDesk { .. } => "stop",
         Object::Memberships => "membership",
+        Object::Enquiries | Object::Enquiry { .. } => "enquiry",
         Object::Audit => "audit log",
         Object::Webhooks { .. } | Object::Webhook { .. } => "webhook",
     }

@@ -43,6 +43,44 @@ async fn erase_application(tx: &impl ConnectionTrait, id: Uuid, now: DateTime<Ut
     Ok(())
 }
 
+/// Erases, in the caller's transaction, an enquirer's personal data: the enquiry's fields and
+/// token, and the e-mails about it.
+pub async fn erase_enquiry(tx: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
+    repo::enquiries::erase(tx, id, now).await?;
+    outbox::forget_enquiry(tx, id).await?;
+    Ok(())
+}
+
+/// Erases the enquiries closed more than `months` before `now`, one transaction each; with
+/// `dry_run`, only counts them. How many.
+pub async fn purge_enquiries(db: &Db, now: DateTime<Utc>, months: u32, dry_run: bool) -> ApiResult<usize> {
+    let closed_before = now - Months::new(months);
+    let due = repo::enquiries::past_retention(db.conn(), closed_before).await?;
+    if dry_run {
+        return Ok(due.len());
+    }
+    for id in &due {
+        let tx = db.begin().await?;
+        erase_enquiry(&tx, *id, now).await?;
+        tx.commit().await?;
+        let entry = audit::Entry {
+            actor_kind: "system",
+            user_id: None,
+            action: "PURGE retention".to_owned(),
+            object_type: "enquiries".to_owned(),
+            object_id: Some(*id),
+            request_id: String::new(),
+            status: 204,
+            at: repo::now(),
+        };
+        audit::insert(db.conn(), entry).await?;
+    }
+    if !due.is_empty() {
+        scrub(db).await;
+    }
+    Ok(due.len())
+}
+
 /// SQLite keeps old pages in its write-ahead log until a checkpoint: after an erasure, fold the
 /// log into the database file (whose freed cells `secure_delete` zeroes) and empty it. Best
 /// effort: readers at that moment may keep a few frames until the next checkpoint.

@@ -114,7 +114,7 @@ impl Application {
             server = server.workers(settings.workers);
         }
         let server = server.listen(listener)?.run();
-        let chores = housekeeping::spawn(db.clone(), settings.retention_months);
+        let chores = housekeeping::spawn(db.clone(), settings.retention_months, settings.enquiry_retention_months);
         let courier = courier.spawn();
         Ok(Self {
             port,

@@ -8,6 +8,7 @@
 pub mod application;
 pub mod checkin;
 pub mod club;
+pub mod enquiry;
 pub mod error;
 pub mod geo;
 pub mod interval;

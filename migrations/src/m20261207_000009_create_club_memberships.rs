@@ -43,14 +43,8 @@ impl MigrationTrait for Migration {
             text(Organisations::Status).default("active").to_owned(),
             uuid_null(Organisations::MergedIntoId),
         ] {
-            let mut column = column;
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(Organisations::Table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table(Organisations::Table).add_column(column).to_owned())
                 .await?;
         }
         manager

@@ -6,6 +6,8 @@ pub mod application_event;
 pub mod audit_log;
 pub mod booking;
 pub mod checkin;
+pub mod enquiry;
+pub mod enquiry_event;
 pub mod idempotency_key;
 pub mod login_throttle;
 pub mod membership;

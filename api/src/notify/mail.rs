@@ -169,6 +169,54 @@ pub fn self_service_link(public_url: &str, application_id: Uuid, token: &str) ->
     format!("{public_url}/applications/{application_id}#token={token}")
 }
 
+/// The self-service link of an enquiry (the token in the fragment, as for an application).
+pub fn enquiry_link(public_url: &str, enquiry_id: Uuid, token: &str) -> String {
+    format!("{public_url}/enquiries/{enquiry_id}#token={token}")
+}
+
+const AGENCY_SIGNATURE: &str = "Les chargés de mission de l'agence de développement";
+
+/// A company's enquiry arrived: when to expect an answer, and how to see, download or erase
+/// what it sent.
+pub fn enquiry_received(to: &str, name: &str, subject: &str, link: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: "Votre demande a bien été reçue".to_owned(),
+        text: format!(
+            "Bonjour {name},\n\n\
+             Nous avons bien reçu votre demande ({subject}). Un chargé de mission vous répondra \
+             rapidement.\n\n\
+             Pour la relire, télécharger ou effacer vos données, ouvrez ce lien personnel (ne le \
+             transmettez à personne) :\n{link}\n\n{AGENCY_SIGNATURE}\n"
+        ),
+        calendar: None,
+    }
+}
+
+/// An enquiry was given to an organiser.
+pub fn enquiry_assigned(to: &str, company: &str, subject: &str, enquiry_id: Uuid) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Demande à traiter : {subject}"),
+        text: format!(
+            "Bonjour,\n\nLa demande de {company} ({subject}) vous a été confiée.\n\
+             Référence : {enquiry_id}\n\nJobtour\n"
+        ),
+        calendar: None,
+    }
+}
+
+/// What a subject says in French.
+pub fn enquiry_subject(subject: &str) -> &'static str {
+    match subject {
+        "setting_up" => "implantation",
+        "developing" => "développement",
+        "recruiting" => "recrutement",
+        "partnership" => "partenariat",
+        _ => "autre demande",
+    }
+}
+
 /// The interview as a calendar event with a stable UID, so that a cancellation replaces the
 /// confirmation in the candidate's calendar.
 fn calendar(c: &Candidate<'_>, i: &Interview, status: EventStatus) -> String {

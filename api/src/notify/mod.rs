@@ -9,7 +9,7 @@
 pub mod courier;
 pub mod mail;
 
-use crate::entities::{application, booking, position, slot};
+use crate::entities::{application, booking, enquiry, position, slot};
 use crate::error::{ApiError, ApiResult};
 use crate::repo::{self, outbox, webhooks};
 use crate::seats::Reason;
@@ -185,6 +185,54 @@ pub async fn position_filled(
     webhook(tx, position.organisation_id, EventType::PositionFilled, data, now).await
 }
 
+/// An enquiry arrived: the enquirer gets an acknowledgement with its self-service `link`.
+pub async fn enquiry_received(
+    tx: &impl ConnectionTrait,
+    enquiry: &enquiry::Model,
+    link: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let (Some(to), Some(name)) = (&enquiry.email, &enquiry.name) else {
+        return Ok(());
+    };
+    let m = mail::enquiry_received(to, name, mail::enquiry_subject(&enquiry.subject), link);
+    enquiry_email(tx, enquiry.id, "enquiry.received", m, now).await
+}
+
+/// An enquiry was given to the organiser writing at `to`.
+pub async fn enquiry_assigned(
+    tx: &impl ConnectionTrait,
+    enquiry: &enquiry::Model,
+    to: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let company = enquiry.company.as_deref().unwrap_or("une entreprise");
+    let m = mail::enquiry_assigned(to, company, mail::enquiry_subject(&enquiry.subject), enquiry.id);
+    enquiry_email(tx, enquiry.id, "enquiry.assigned", m, now).await
+}
+
+/// Queues a written e-mail about an enquiry (its payload wiped when the enquirer is erased).
+async fn enquiry_email(
+    tx: &impl ConnectionTrait,
+    enquiry_id: Uuid,
+    event: &str,
+    mail: Mail,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let new = outbox::New {
+        id: Uuid::now_v7(),
+        kind: "email",
+        event_type: event.to_owned(),
+        application_id: None,
+        enquiry_id: Some(enquiry_id),
+        webhook_id: None,
+        summary: mail.subject.clone(),
+        payload: serde_json::to_string(&Letter::Written(mail)).map_err(ApiError::internal)?,
+    };
+    outbox::enqueue(tx, new, now).await?;
+    Ok(())
+}
+
 /// Writes a queued letter about `application_id`, from the rows as they are now. `None`:
 /// nothing to send any more (the person was erased, the booking is over).
 pub async fn write(db: &impl ConnectionTrait, application_id: Option<Uuid>, letter: Letter) -> ApiResult<Option<Mail>> {
@@ -297,6 +345,7 @@ async fn email(
         kind: "email",
         event_type: event.to_owned(),
         application_id: Some(application_id),
+        enquiry_id: None,
         webhook_id: None,
         summary,
         payload: serde_json::to_string(letter).map_err(ApiError::internal)?,
@@ -322,6 +371,7 @@ async fn webhook(
             kind: "webhook",
             event_type: event.as_str().to_owned(),
             application_id: None,
+            enquiry_id: None,
             webhook_id: Some(hook.id),
             summary: event.as_str().to_owned(),
             payload: body.to_string(),

@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod audit;
 pub mod checkins;
+pub mod enquiries;
 pub mod idempotency;
 pub mod memberships;
 pub mod organisations;

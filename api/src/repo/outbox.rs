@@ -21,6 +21,8 @@ pub struct New {
     pub kind: &'static str,
     pub event_type: String,
     pub application_id: Option<Uuid>,
+    /// For an e-mail about an enquiry.
+    pub enquiry_id: Option<Uuid>,
     pub webhook_id: Option<Uuid>,
     pub payload: String,
     /// What it is, without personal data.
@@ -43,6 +45,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, m: New, now: DateTime<Utc>) -> R
         last_error: Set(None),
         created_at: Set(now),
         delivered_at: Set(None),
+        enquiry_id: Set(m.enquiry_id),
     };
     Entity::insert(row).exec_without_returning(db).await?;
     Ok(())
@@ -166,6 +169,23 @@ pub async fn forget_application(db: &impl ConnectionTrait, application_id: Uuid)
     Ok(done.rows_affected)
 }
 
+/// Cancels what is queued for the enquiry and wipes what was held of every message about it.
+pub async fn forget_enquiry(db: &impl ConnectionTrait, enquiry_id: Uuid) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value("cancelled"))
+        .filter(Column::EnquiryId.eq(enquiry_id))
+        .filter(Column::Status.is_in(["pending", "sending"]))
+        .exec(db)
+        .await?;
+    Entity::update_many()
+        .col_expr(Column::Payload, Expr::value(Option::<String>::None))
+        .col_expr(Column::LastError, Expr::value(Option::<String>::None))
+        .filter(Column::EnquiryId.eq(enquiry_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Drops the messages about these applications, unsent (the demo's).
 pub async fn discard(db: &impl ConnectionTrait, application_ids: &[Uuid]) -> Result<(), DbErr> {
     Entity::delete_many()
@@ -179,6 +199,15 @@ pub async fn discard(db: &impl ConnectionTrait, application_ids: &[Uuid]) -> Res
 pub async fn of_applications(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::ApplicationId.is_in(ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// The messages about an enquiry, oldest first (for an export).
+pub async fn of_enquiry(db: &impl ConnectionTrait, enquiry_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::EnquiryId.eq(enquiry_id))
         .order_by_asc(Column::Id)
         .all(db)
         .await

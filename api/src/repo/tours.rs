@@ -185,3 +185,15 @@ pub async fn partners(
         .filter_map(|r| orgs.iter().find(|o| o.id == r.organisation_id).cloned().map(|o| (r, o)))
         .collect())
 }
+
+/// Moves on the version of the tours these organisations organise (what the tours show of
+/// their organiser changed).
+pub async fn touch_organised_by(db: &impl ConnectionTrait, organisers: &[Uuid]) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::OrganiserOrganisationId.is_in(organisers.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -562,15 +562,7 @@ pub async fn export(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiR
     let notifications = repo::outbox::of_applications(db, &ids)
         .await?
         .into_iter()
-        .map(|m| Notification {
-            application_id: m.application_id,
-            channel: m.kind,
-            event: m.event_type,
-            summary: m.summary,
-            status: m.status,
-            created_at: m.created_at,
-            delivered_at: m.delivered_at,
-        })
+        .map(Notification::from)
         .collect();
     let checkins = repo::checkins::of_applications(db, &ids)
         .await?
@@ -663,6 +655,20 @@ pub struct BookingRecord {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// `candidate`, `moved`, `withdrawn`, `rejected`, `erased` or `slot_deleted`.
     pub cancel_reason: Option<String>,
+}
+
+impl From<crate::entities::outbox::Model> for Notification {
+    fn from(m: crate::entities::outbox::Model) -> Self {
+        Self {
+            application_id: m.application_id,
+            channel: m.kind,
+            event: m.event_type,
+            summary: m.summary,
+            status: m.status,
+            created_at: m.created_at,
+            delivered_at: m.delivered_at,
+        }
+    }
 }
 
 /// An arrival at the bus, as kept.

@@ -245,7 +245,7 @@ pub async fn put_member(
     params(("id" = Uuid, Path, description = "The club"), ("organisation_id" = Uuid, Path, description = "The member")),
     security(("bearer" = [])), responses(
     (status = 204, description = "Ended"),
-    (status = 409, description = "`not_a_club`, `organisation_merged`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`not_a_club`, `own_member`, `organisation_merged`", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/organisations/{id}/members/{organisation_id}")]
 pub async fn remove_member(
@@ -260,6 +260,9 @@ pub async fn remove_member(
         .transaction(async |tx| {
             let club = lock_one(tx, club_id).await?;
             party(&club)?.open_club()?;
+            if club_id == member_id {
+                return Err(DomainError::OwnMember.into());
+            }
             let open = repo::memberships::open(tx, club_id, member_id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("membership"))?;
@@ -423,6 +426,8 @@ pub async fn carry_out(
         repo::memberships::insert(tx, merger.into, *member, effective_on, repo::now()).await?;
     }
     repo::organisations::mark_merged(tx, &merger.from, merger.into).await?;
+    // The tours they organised now show where they went: their ETags move too.
+    repo::tours::touch_organised_by(tx, &merger.from).await?;
     let mut touched: Vec<Uuid> = members;
     touched.push(merger.into);
     repo::memberships::touch(tx, &touched).await?;

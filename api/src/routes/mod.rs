@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bookings;
 pub mod checkins;
 pub mod clubs;
+pub mod enquiries;
 pub mod maps;
 pub mod ops;
 pub mod organisations;
@@ -93,6 +94,13 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(checkins::attendance)
         .service(checkins::open_ticket)
         .service(checkins::stream)
+        .service(enquiries::create)
+        .service(enquiries::list)
+        .service(enquiries::stats)
+        .service(enquiries::get)
+        .service(enquiries::update)
+        .service(enquiries::export)
+        .service(enquiries::erase)
         .service(audit::list);
 }
 

@@ -110,11 +110,11 @@ pub struct NewOrganisation {
     #[schema(schema_with = text::long_or_null, required = false)]
     pub description: Option<String>,
     /// Head count, 0 to 10 000 000.
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    pub employees: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000)]
+    pub employees: Option<http::WholeNumber>,
     /// Number of sites, 0 to 10 000 000.
-    #[schema(minimum = 0, maximum = 10_000_000)]
-    pub centres: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000)]
+    pub centres: Option<http::WholeNumber>,
     #[schema(value_type = Option<String>, format = Date)]
     pub founded_on: Option<NaiveDate>,
 }
@@ -146,10 +146,10 @@ pub struct OrganisationPatch {
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000, required = false)]
-    pub employees: Option<Option<i64>>,
+    pub employees: Option<Option<http::WholeNumber>>,
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000, required = false)]
-    pub centres: Option<Option<i64>>,
+    pub centres: Option<Option<http::WholeNumber>>,
     #[serde(default, deserialize_with = "http::nullable")]
     #[schema(value_type = Option<String>, format = Date, required = false)]
     pub founded_on: Option<Option<NaiveDate>>,
@@ -215,8 +215,8 @@ pub async fn create(
         website: b.website,
         contact_email: b.contact_email,
         description: b.description,
-        employees: b.employees,
-        centres: b.centres,
+        employees: b.employees.map(|n| n.0),
+        centres: b.centres.map(|n| n.0),
         founded_on: b.founded_on,
     })?;
     let db = state.db.conn();
@@ -317,8 +317,10 @@ fn merge(current: Model, patch: OrganisationPatch) -> ApiResult<OrganisationInpu
         website: patch.website.unwrap_or(current.website),
         contact_email: patch.contact_email.unwrap_or(current.contact_email),
         description: patch.description.unwrap_or(current.description),
-        employees: patch.employees.unwrap_or(current.employees.map(i64::from)),
-        centres: patch.centres.unwrap_or(current.centres.map(i64::from)),
+        employees: patch
+            .employees
+            .map_or(current.employees.map(i64::from), |n| n.map(|n| n.0)),
+        centres: patch.centres.map_or(current.centres.map(i64::from), |n| n.map(|n| n.0)),
         founded_on: patch.founded_on.unwrap_or(current.founded_on),
     })
 }

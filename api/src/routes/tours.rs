@@ -48,6 +48,9 @@ pub struct Tour {
     #[schema(schema_with = status_schema)]
     pub status: String,
     pub organiser_organisation_id: Uuid,
+    /// When the organiser was a club that merged since: the club it went into (the tour keeps
+    /// its organiser, as history).
+    pub organiser_merged_into_id: Option<Uuid>,
     /// How many positions the campaign aims to offer.
     #[schema(example = 500)]
     pub positions_target: i32,
@@ -66,6 +69,7 @@ impl From<Model> for Tour {
             timezone: m.timezone,
             status: m.status,
             organiser_organisation_id: m.organiser_organisation_id,
+            organiser_merged_into_id: None,
             positions_target: m.positions_target,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -164,8 +168,11 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<TourQuery>) 
         from: q.from,
         to: q.to,
     };
-    let rows = repo::tours::list(state.db.conn(), &filter, &page).await?;
-    Ok(Json(http::page_of(rows, page.limit, |m| m.id, Tour::from)))
+    let db = state.db.conn();
+    let rows = repo::tours::list(db, &filter, &page).await?;
+    let mut page = http::page_of(rows, page.limit, |m| m.id, Tour::from);
+    with_organisers(db, &mut page.items).await?;
+    Ok(Json(page))
 }
 
 /// Plans a tour (organisers only); it starts as a draft.
@@ -187,13 +194,12 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewTo
     let tx = state.db.begin().await?;
     ensure_exists(&tx, b.organiser_organisation_id, "organiser_organisation_id").await?;
     let model = repo::tours::insert(&tx, fields, b.organiser_organisation_id).await?;
-    tx.commit().await?;
     let version = model.version;
-    Ok(http::created(
-        format!("/api/v1/tours/{}", model.id),
-        &Tour::from(model),
-        version,
-    ))
+    let location = format!("/api/v1/tours/{}", model.id);
+    let mut tour = [Tour::from(model)];
+    with_organisers(&tx, &mut tour).await?;
+    tx.commit().await?;
+    Ok(http::created(location, &tour[0], version))
 }
 
 /// One tour.
@@ -202,9 +208,12 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewTo
 ))]
 #[get("/tours/{id}")]
 pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
-    let model = visible_tour(state.db.conn(), &actor, id.into_inner()).await?;
+    let db = state.db.conn();
+    let model = visible_tour(db, &actor, id.into_inner()).await?;
     let version = model.version;
-    Ok(http::ok_with_etag(&Tour::from(model), version))
+    let mut tour = [Tour::from(model)];
+    with_organisers(db, &mut tour).await?;
+    Ok(http::ok_with_etag(&tour[0], version))
 }
 
 /// Changes a tour (organisers only): fields, or its status along the workflow. New dates or
@@ -282,9 +291,11 @@ pub async fn update(
     let model = repo::tours::update(&tx, id, current.version, fields, organiser, status)
         .await?
         .ok_or_else(ApiError::precondition_failed)?;
-    tx.commit().await?;
     let version = model.version;
-    Ok(http::ok_with_etag(&Tour::from(model), version))
+    let mut tour = [Tour::from(model)];
+    with_organisers(&tx, &mut tour).await?;
+    tx.commit().await?;
+    Ok(http::ok_with_etag(&tour[0], version))
 }
 
 /// Removes a tour with its stops and partner list (organisers only). Honours `If-Match`.
@@ -538,6 +549,18 @@ pub async fn schedule(
         stops: stops.into_iter().map(|s| Stop::in_zone(s, tz)).collect(),
         legs,
     }))
+}
+
+/// Says, on each tour, which club its organiser merged into, if it did: one query for a page.
+async fn with_organisers(db: &impl ConnectionTrait, tours: &mut [Tour]) -> ApiResult<()> {
+    let ids: Vec<Uuid> = tours.iter().map(|t| t.organiser_organisation_id).collect();
+    let organisers = repo::organisations::find_many(db, &ids).await?;
+    for t in tours {
+        t.organiser_merged_into_id = organisers
+            .get(&t.organiser_organisation_id)
+            .and_then(|o| o.merged_into_id);
+    }
+    Ok(())
 }
 
 pub fn is_public(tour: &Model) -> bool {

@@ -177,6 +177,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enquiries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enquiries (organisers), in the order they came; filters `status`, `subject`,
+         *     `assignee_id`.
+         */
+        get: operations["listEnquiries"];
+        put?: never;
+        /**
+         * Writes to the development agency (anyone, no account): setting up, developing, recruiting,
+         *     a partnership. The answer carries the enquiry's secret `access_token`, once; an
+         *     acknowledgement e-mail carries a link with it. Limited per client address like a
+         *     candidate's writes.
+         */
+        post: operations["createEnquiry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enquiries/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many enquiries arrived between `from` and `to` (organisers), by subject and by month:
+         *     the form's stated use, "managing enquiries and statistics".
+         */
+        get: operations["getEnquiryStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enquiries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One enquiry: for organisers, and for its enquirer with the access token (without who
+         *     handles it).
+         */
+        get: operations["getEnquiry"];
+        put?: never;
+        post?: never;
+        /**
+         * Erases the enquirer's personal data (GDPR Art. 17), with its token or by an organiser:
+         *     name, e-mail, company, phone, message, the token and the e-mails about it. An anonymous row
+         *     (subject, status, dates) stays for the statistics; the enquiry answers 404 afterwards.
+         */
+        delete: operations["eraseEnquiry"];
+        options?: never;
+        head?: never;
+        /**
+         * Assigns an enquiry to an organiser and moves it along `new → in_progress → answered →
+         *     closed` (organisers), with a history. The new assignee is told by e-mail. Honours
+         *     `If-Match`.
+         */
+        patch: operations["updateEnquiry"];
+        trace?: never;
+    };
+    "/api/v1/enquiries/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the enquirer (GDPR Art. 15 and 20), as a JSON download: the enquiry,
+         *     its history, and the e-mails about it. With its token, or for an organiser.
+         */
+        get: operations["exportEnquiry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1417,6 +1513,111 @@ export interface components {
              */
             booked_not_arrived: number;
         };
+        /** @description An enquiry, as organisers and its enquirer see it. */
+        Enquiry: {
+            /** Format: uuid */
+            id: string;
+            name?: string | null;
+            email?: string | null;
+            company?: string | null;
+            /** @description E.164. */
+            phone?: string | null;
+            /** @enum {string} */
+            subject: "setting_up" | "developing" | "recruiting" | "partnership" | "other";
+            message?: string | null;
+            /** Format: date-time */
+            consent_at: string;
+            privacy_notice_version: string;
+            /** @enum {string} */
+            status: "new" | "in_progress" | "answered" | "closed";
+            /**
+             * Format: uuid
+             * @description The organiser in charge (not shown to the enquirer).
+             */
+            assignee_id?: string | null;
+            /** @description Where an organiser may move it next. */
+            next_statuses: string[];
+            history: components["schemas"]["EnquiryChange"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            closed_at?: string | null;
+            /**
+             * @description Only in the answer to `POST /enquiries`, once: the key to this enquiry
+             *     (`Authorization: Bearer <access_token>`), stored only as a hash.
+             */
+            access_token?: string | null;
+        };
+        /** @description One step of an enquiry's history. */
+        EnquiryChange: {
+            /** @description `null` when it arrived. */
+            from?: string | null;
+            /** @enum {string} */
+            to: "new" | "in_progress" | "answered" | "closed";
+            /**
+             * Format: uuid
+             * @description Who it was with from then on (not shown to the enquirer).
+             */
+            assignee_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The organiser who moved it (not shown to the enquirer).
+             */
+            by_user_id?: string | null;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description What is held about an enquirer. */
+        EnquiryExport: {
+            /** Format: date-time */
+            exported_at: string;
+            enquiry: components["schemas"]["Enquiry"];
+            /** @description The e-mails sent, or to send, about it, without their content once sent. */
+            notifications: components["schemas"]["Notification"][];
+        };
+        /**
+         * @description Assigning and moving an enquiry: absent fields stay as they are; `assignee_id: null`
+         *     unassigns.
+         * @example {
+         *       "assignee_id": "019a6b2e-6666-7e21-9a3f-2b8c4d5e6f70",
+         *       "status": "in_progress"
+         *     }
+         */
+        EnquiryPatch: {
+            /** @enum {string} */
+            status?: "new" | "in_progress" | "answered" | "closed";
+            /**
+             * Format: uuid
+             * @description An organiser.
+             */
+            assignee_id?: string | null;
+        };
+        /** @description How many enquiries arrived, by subject and month (erased ones count, anonymously). */
+        EnquiryStats: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** Format: int64 */
+            total: number;
+            /**
+             * @description Every subject, with 0 for those without an enquiry.
+             * @example {
+             *       "developing": 2,
+             *       "other": 0,
+             *       "partnership": 1,
+             *       "recruiting": 7,
+             *       "setting_up": 4
+             *     }
+             */
+            by_subject: {
+                [key: string]: number;
+            };
+            /** @description Month by month, subject by subject; only the pairs with enquiries. */
+            by_month: components["schemas"]["MonthCount"][];
+        };
         /** @description A health answer. */
         Health: {
             /** @example ok */
@@ -1547,6 +1748,18 @@ export interface components {
              */
             memberships_ended: number;
         };
+        /** @description Enquiries of one subject in one month. */
+        MonthCount: {
+            /**
+             * @description `YYYY-MM` (UTC).
+             * @example 2026-11
+             */
+            month: string;
+            /** @enum {string} */
+            subject: "setting_up" | "developing" | "recruiting" | "partnership" | "other";
+            /** Format: int64 */
+            count: number;
+        };
         /**
          * @description An application from a candidate.
          * @example {
@@ -1603,6 +1816,35 @@ export interface components {
              * @description Default: the merger's `effective_on`.
              */
             founded_on?: string | null;
+        };
+        /**
+         * @description A company's enquiry.
+         * @example {
+         *       "company": "Martin Relation Client SAS",
+         *       "consent": true,
+         *       "email": "claire.martin@example.org",
+         *       "message": "Nous envisageons un centre de 50 postes à Metz.",
+         *       "name": "Claire Martin",
+         *       "phone": "03 87 12 34 56",
+         *       "subject": "setting_up"
+         *     }
+         */
+        NewEnquiry: {
+            name: string;
+            /** Format: email */
+            email: string;
+            company: string;
+            /** @description A French number or an international one; stored as E.164. */
+            phone?: string | null;
+            /** @enum {string} */
+            subject: "setting_up" | "developing" | "recruiting" | "partnership" | "other";
+            /** @description Up to 5 000 characters. */
+            message: string;
+            /**
+             * @description Must be true: the candidate accepts the privacy notice.
+             * @enum {boolean}
+             */
+            consent: true;
         };
         /**
          * @description A new position.
@@ -2064,6 +2306,47 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list: the items and, when more follow, the cursor to the next page. */
+        Page_Enquiry: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                name?: string | null;
+                email?: string | null;
+                company?: string | null;
+                /** @description E.164. */
+                phone?: string | null;
+                /** @enum {string} */
+                subject: "setting_up" | "developing" | "recruiting" | "partnership" | "other";
+                message?: string | null;
+                /** Format: date-time */
+                consent_at: string;
+                privacy_notice_version: string;
+                /** @enum {string} */
+                status: "new" | "in_progress" | "answered" | "closed";
+                /**
+                 * Format: uuid
+                 * @description The organiser in charge (not shown to the enquirer).
+                 */
+                assignee_id?: string | null;
+                /** @description Where an organiser may move it next. */
+                next_statuses: string[];
+                history: components["schemas"]["EnquiryChange"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: date-time */
+                closed_at?: string | null;
+                /**
+                 * @description Only in the answer to `POST /enquiries`, once: the key to this enquiry
+                 *     (`Authorization: Bearer <access_token>`), stored only as a hash.
+                 */
+                access_token?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list: the items and, when more follow, the cursor to the next page. */
         Page_Member: {
             items: {
                 /** Format: uuid */
@@ -2324,6 +2607,12 @@ export interface components {
                 status: "draft" | "published" | "completed" | "cancelled";
                 /** Format: uuid */
                 organiser_organisation_id: string;
+                /**
+                 * Format: uuid
+                 * @description When the organiser was a club that merged since: the club it went into (the tour keeps
+                 *     its organiser, as history).
+                 */
+                organiser_merged_into_id?: string | null;
                 /**
                  * Format: int32
                  * @description How many positions the campaign aims to offer.
@@ -2898,6 +3187,12 @@ export interface components {
             status: "draft" | "published" | "completed" | "cancelled";
             /** Format: uuid */
             organiser_organisation_id: string;
+            /**
+             * Format: uuid
+             * @description When the organiser was a club that merged since: the club it went into (the tour keeps
+             *     its organiser, as history).
+             */
+            organiser_merged_into_id?: string | null;
             /**
              * Format: int32
              * @description How many positions the campaign aims to offer.
@@ -3965,6 +4260,641 @@ export interface operations {
             };
         };
     };
+    listEnquiries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 200 (default 50). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                status?: "new" | "in_progress" | "answered" | "closed";
+                subject?: "setting_up" | "developing" | "recruiting" | "partnership" | "other";
+                assignee_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of enquiries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Enquiry"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEnquiry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEnquiry"];
+            };
+        };
+        responses: {
+            /** @description Received: the answer holds the access token, shown once */
+            201: {
+                headers: {
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enquiry"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate, still in use…) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid field values; see `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many applications and bookings from this address this minute; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnquiryStats: {
+        parameters: {
+            query?: {
+                /** @description First day counted (UTC); default: the first day of the month a year before `to`. */
+                from?: string;
+                /** @description Last day counted (UTC), included; default today. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnquiryStats"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `to` before `from` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnquiry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enquiry */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enquiry"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    eraseEnquiry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate, still in use…) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` does not match the current `ETag` */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateEnquiry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read */
+                "If-Match"?: string | null;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnquiryPatch"];
+            };
+        };
+        responses: {
+            /** @description The enquiry */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enquiry"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_transition` (with `allowed`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `If-Match` does not match the current `ETag` */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `assignee_id` not an organiser (`not_an_organiser`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportEnquiry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The enquirer's data */
+            200: {
+                headers: {
+                    /** @description `attachment`: a file to keep */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnquiryExport"];
+                };
+            };
+            /** @description Malformed request: bad JSON, unknown field, bad query or path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to this caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (logged; no details are sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unreachable; retry after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -4922,7 +5852,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_a_club`, `organisation_merged` */
+            /** @description `not_a_club`, `own_member`, `organisation_merged` */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -355,6 +355,7 @@ async fn a_merger_moves_each_member_once_and_freezes_the_clubs(app: TestApp) {
     )
     .await;
     assert_eq!(tour["organiser_organisation_id"], viatis.as_str());
+    assert_eq!(tour["organiser_merged_into_id"], l2c.as_str());
     // Into an existing club: its members stay, the newcomers join.
     let fourth = org(&app, "Quatrième club", "club", 0, 0).await;
     expect_json(put_member(&app, &third, &sage, None).await, StatusCode::CREATED).await;

@@ -148,6 +148,14 @@ async fn the_demo_loads_once_and_twice_changes_nothing(app: TestApp) {
     )
     .await;
     assert_eq!(before["items"].as_array().unwrap().len(), 4);
+    let enquiries = expect_json(app.get("/api/v1/enquiries", Some(&app.organiser)).await, StatusCode::OK).await;
+    let statuses: Vec<&str> = enquiries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["in_progress", "new", "new"]);
     let again = jobtour_api::demo::load(&app.db).await.unwrap();
     assert!(again.created.is_empty(), "{:?}", again.created);
     assert_eq!(snapshot(&app).await, first);

@@ -11,6 +11,7 @@ mod concurrency;
 mod contract;
 mod demo;
 mod edge;
+mod enquiries;
 mod matrix;
 mod notifications;
 mod openapi;

@@ -46,6 +46,8 @@ struct World {
     /// Webhooks of A and B (on an event the matrix never causes).
     own_hook: String,
     other_hook: String,
+    /// An enquiry to the development agency.
+    enquiry: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -121,7 +123,14 @@ async fn world(app: &TestApp) -> World {
         async move { id(&expect_json(app.post(&path, Some(&app.organiser), &body).await, StatusCode::CREATED).await) }
     };
     let (own_hook, other_hook) = (hook(&a).await, hook(&b).await);
+    let enquiry = id(&expect_json(
+        app.post("/api/v1/enquiries", None, &enquiry_body("first@matrix.example"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await);
     World {
+        enquiry,
         own_hook,
         other_hook,
         own_slot,
@@ -145,6 +154,11 @@ async fn world(app: &TestApp) -> World {
         draft_stop: id(&draft_stop),
         public_stop: id(&public_stop),
     }
+}
+
+fn enquiry_body(email: &str) -> Value {
+    json!({ "name": "Claire Martin", "email": email, "company": "Martin SAS", "subject": "other",
+            "message": "Bonjour", "consent": true })
 }
 
 async fn authorisation_matrix(app: TestApp) {
@@ -179,6 +193,7 @@ async fn authorisation_matrix(app: TestApp) {
     let walk_in = json!({ "first_name": "Yanis", "last_name": "Benali", "email": "walk-in@matrix.example",
                           "position_id": w.own_position, "consent": true });
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let in_progress = json!({ "status": "in_progress" });
     let merger = json!({ "from": [uuid::Uuid::now_v7(), uuid::Uuid::now_v7()], "into": { "name": "Club" },
                          "effective_on": "2016-03-30" });
     let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
@@ -454,6 +469,30 @@ async fn authorisation_matrix(app: TestApp) {
         (Partner, delete.clone(), format!("/api/v1/webhooks/{}", w.other_hook), None, hidden),
         (Partner, delete.clone(), format!("/api/v1/webhooks/{}", w.own_hook), None, gone),
         (Organiser, delete.clone(), format!("/api/v1/webhooks/{}", w.other_hook), None, gone),
+        // enquiries: anyone writes; organisers handle them (the enquirer's token: tests/tests/api/enquiries.rs)
+        (Anonymous, post.clone(), "/api/v1/enquiries".into(), Some(enquiry_body("anon@matrix.example")), created),
+        (Candidate, post.clone(), "/api/v1/enquiries".into(), Some(enquiry_body("cand@matrix.example")), created),
+        (Anonymous, get.clone(), "/api/v1/enquiries".into(), None, unauth),
+        (Candidate, get.clone(), "/api/v1/enquiries".into(), None, forbidden),
+        (Partner, get.clone(), "/api/v1/enquiries".into(), None, forbidden),
+        (Organiser, get.clone(), "/api/v1/enquiries".into(), None, ok),
+        (Anonymous, get.clone(), "/api/v1/enquiries/stats".into(), None, unauth),
+        (Partner, get.clone(), "/api/v1/enquiries/stats".into(), None, forbidden),
+        (Organiser, get.clone(), "/api/v1/enquiries/stats".into(), None, ok),
+        (Anonymous, get.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, unauth),
+        (Candidate, get.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, forbidden),
+        (Partner, get.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, forbidden),
+        (Organiser, get.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, ok),
+        (Anonymous, patch.clone(), format!("/api/v1/enquiries/{}", w.enquiry), Some(in_progress.clone()), unauth),
+        (Partner, patch.clone(), format!("/api/v1/enquiries/{}", w.enquiry), Some(in_progress.clone()), forbidden),
+        (Organiser, patch.clone(), format!("/api/v1/enquiries/{}", w.enquiry), Some(in_progress.clone()), ok),
+        (Anonymous, get.clone(), format!("/api/v1/enquiries/{}/export", w.enquiry), None, unauth),
+        (Partner, get.clone(), format!("/api/v1/enquiries/{}/export", w.enquiry), None, forbidden),
+        (Organiser, get.clone(), format!("/api/v1/enquiries/{}/export", w.enquiry), None, ok),
+        (Anonymous, delete.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, unauth),
+        (Candidate, delete.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, forbidden),
+        (Partner, delete.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, forbidden),
+        (Organiser, delete.clone(), format!("/api/v1/enquiries/{}", w.enquiry), None, gone),
         // the audit log: organisers
         (Anonymous, get.clone(), "/api/v1/audit".into(), None, unauth),
         (Candidate, get.clone(), "/api/v1/audit".into(), None, forbidden),

@@ -546,6 +546,7 @@ async fn two_servers_deliver_each_message_once(backend: Backend) {
             kind: "email",
             event_type: "test".to_owned(),
             application_id: None,
+            enquiry_id: None,
             webhook_id: None,
             summary: mail.subject.clone(),
             payload: serde_json::to_string(&Letter::Written(mail)).unwrap(),
