@@ -205,7 +205,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!(
-                "{verb} the personal data of {enquiries} enquir(y|ies) closed more than {enquiry_retention_months} months before {}",
+                "{verb} the personal data of {enquiries} {} closed more than {enquiry_retention_months} months before {}",
+                if enquiries == 1 { "enquiry" } else { "enquiries" },
                 now.format("%Y-%m-%d")
             );
         }

@@ -353,6 +353,18 @@ async fn candidate_writes_are_limited_per_client_address(backend: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = apply("c@example.org", Some("198.51.100.10, 203.0.113.7")).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // An enquiry to the agency counts with them.
+    let res = app
+        .request(reqwest::Method::POST, "/api/v1/enquiries", None)
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(
+            &json!({ "name": "Claire Martin", "email": "claire@example.org", "company": "Martin SAS",
+                       "subject": "other", "message": "Bonjour", "consent": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // Staff are not candidates.
     let body = crate::positions::position_body(&c, "Superviseur", json!({}));
     crate::positions::post_position(&app, &c.partner, &body).await;
