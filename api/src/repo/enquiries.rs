@@ -9,6 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Stores a new enquiry and the first line of its history.
@@ -84,13 +85,21 @@ pub async fn id_for_token(db: &impl ConnectionTrait, token_hash: &str) -> Result
         .await
 }
 
-/// The history, oldest first.
-pub async fn history(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<enquiry_event::Model>, DbErr> {
-    enquiry_event::Entity::find()
-        .filter(enquiry_event::Column::EnquiryId.eq(id))
+/// The histories of these enquiries, oldest step first, in one query.
+pub async fn histories(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<enquiry_event::Model>>, DbErr> {
+    let rows = enquiry_event::Entity::find()
+        .filter(enquiry_event::Column::EnquiryId.is_in(ids.iter().copied()))
         .order_by_asc(enquiry_event::Column::Id)
         .all(db)
-        .await
+        .await?;
+    let mut out: HashMap<Uuid, Vec<enquiry_event::Model>> = HashMap::new();
+    for row in rows {
+        out.entry(row.enquiry_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
 /// List filters.

@@ -237,12 +237,8 @@ pub async fn list(signed_in: SignedIn, state: Data<AppState>, query: Query<Enqui
     let db = state.db.conn();
     let rows = repo::enquiries::list(db, &filter, &page).await?;
     let page = http::page_of(rows, page.limit, |m| m.id, |m| m);
-    let mut items = Vec::with_capacity(page.items.len());
-    for m in page.items {
-        items.push(render(db, m, true).await?);
-    }
     Ok(HttpResponse::Ok().json(Page {
-        items,
+        items: render_all(db, page.items, true).await?,
         next_cursor: page.next_cursor,
     }))
 }
@@ -449,11 +445,30 @@ async fn organiser_email(db: &impl sea_orm::ConnectionTrait, user: Uuid) -> ApiR
 }
 
 async fn render(db: &impl sea_orm::ConnectionTrait, m: Model, staff: bool) -> ApiResult<Enquiry> {
-    let history = repo::enquiries::history(db, m.id).await?;
+    render_all(db, vec![m], staff)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a rendered enquiry went missing"))
+}
+
+/// Enquiries as the API shows them, with their histories: two queries for a whole page.
+async fn render_all(db: &impl sea_orm::ConnectionTrait, models: Vec<Model>, staff: bool) -> ApiResult<Vec<Enquiry>> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut histories = repo::enquiries::histories(db, &ids).await?;
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let history = histories.remove(&m.id).unwrap_or_default();
+            enquiry(m, history, staff)
+        })
+        .collect())
+}
+
+fn enquiry(m: Model, history: Vec<enquiry_event::Model>, staff: bool) -> Enquiry {
     let next_statuses = EnquiryStatus::parse(&m.status)
         .map(|s| s.next().iter().map(|n| n.as_str().to_owned()).collect())
         .unwrap_or_default();
-    Ok(Enquiry {
+    Enquiry {
         id: m.id,
         name: m.name,
         email: m.email,
@@ -468,7 +483,7 @@ async fn render(db: &impl sea_orm::ConnectionTrait, m: Model, staff: bool) -> Ap
         next_statuses,
         history: history
             .into_iter()
-            .map(|e: enquiry_event::Model| EnquiryChange {
+            .map(|e| EnquiryChange {
                 from: e.from_status,
                 to: e.to_status,
                 assignee_id: e.assignee_id.filter(|_| staff),
@@ -480,5 +495,5 @@ async fn render(db: &impl sea_orm::ConnectionTrait, m: Model, staff: bool) -> Ap
         updated_at: m.updated_at,
         closed_at: m.closed_at,
         access_token: None,
-    })
+    }
 }

@@ -54,6 +54,11 @@ async fn list_queries_do_not_grow_with_the_page(app: TestApp) {
     }
     let tours = expect_json(app.get("/api/v1/tours?status=published", None).await, StatusCode::OK).await;
     let tour = tours["items"][0]["id"].as_str().unwrap().to_owned();
+    // The demo's organiser is a club of seven members.
+    let club = tours["items"][0]["organiser_organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let stops = expect_json(
         app.get(&format!("/api/v1/tours/{tour}/stops"), None).await,
         StatusCode::OK,
@@ -98,6 +103,11 @@ async fn list_queries_do_not_grow_with_the_page(app: TestApp) {
             "/api/v1/organisations/{id}/webhooks",
             format!("/api/v1/organisations/{org}/webhooks"),
         ),
+        (
+            "/api/v1/organisations/{id}/members",
+            format!("/api/v1/organisations/{club}/members"),
+        ),
+        ("/api/v1/enquiries", "/api/v1/enquiries".to_owned()),
     ];
     for (route, path) in lists {
         let sep = if path.contains('?') { '&' } else { '?' };
