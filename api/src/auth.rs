@@ -88,6 +88,8 @@ impl FromRequest for SignedIn {
 const STAFF_TOKEN_PREFIX: &str = "jts_";
 const CANDIDATE_TOKEN_PREFIX: &str = "jtc_";
 const ENQUIRER_TOKEN_PREFIX: &str = "jte_";
+/// A one-use ticket to a stop's attendance stream (never a bearer token).
+const STREAM_TICKET_PREFIX: &str = "jtt_";
 
 impl FromRequest for Actor {
     type Error = ApiError;
@@ -176,6 +178,11 @@ pub fn candidate_token(secret: [u8; 32]) -> (String, String) {
 /// A fresh access token for an enquiry, and its hash.
 pub fn enquirer_token() -> (String, String) {
     token_from(ENQUIRER_TOKEN_PREFIX, random_bytes())
+}
+
+/// A fresh ticket to an attendance stream, and its hash.
+pub fn stream_ticket() -> (String, String) {
+    token_from(STREAM_TICKET_PREFIX, random_bytes())
 }
 
 /// 32 random bytes: 256 bits of entropy.

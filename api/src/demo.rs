@@ -182,29 +182,15 @@ pub async fn load(db: &Db) -> ApiResult<Report> {
 
     let mut organisations = Vec::new();
     for (name, kind, sectors, city, role) in ORGANISATIONS {
-        let existing = organisation::Entity::find()
-            .filter(organisation::Column::Name.eq(*name))
-            .one(&tx)
-            .await?;
-        let org = match existing {
-            Some(org) => {
-                report.found.push(format!("organisation {name}"));
-                org
-            }
-            None => {
-                let fields = OrganisationFields::parse(OrganisationInput {
-                    name: (*name).to_owned(),
-                    kind: (*kind).to_owned(),
-                    sectors: sectors.iter().map(|s| (*s).to_owned()).collect(),
-                    city: Some((*city).to_owned()),
-                    founded_on: (*kind == "club").then(|| day(L2C_MERGER)).transpose()?,
-                    ..Default::default()
-                })?;
-                report.created.push(format!("organisation {name}"));
-                repo::organisations::insert(&tx, fields).await?
-            }
+        let input = OrganisationInput {
+            name: (*name).to_owned(),
+            kind: (*kind).to_owned(),
+            sectors: sectors.iter().map(|s| (*s).to_owned()).collect(),
+            city: Some((*city).to_owned()),
+            founded_on: (*kind == "club").then(|| day(L2C_MERGER)).transpose()?,
+            ..Default::default()
         };
-        organisations.push((org, *role));
+        organisations.push((find_or_create(&tx, input, &mut report).await?, *role));
     }
     let club = organisations
         .first()

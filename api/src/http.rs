@@ -97,6 +97,19 @@ fn query_error(err: QueryPayloadError) -> ApiError {
     }
 }
 
+/// Whether the caller's `Accept` (q-values honoured) ranks a media type `wanted` takes before
+/// any `other` takes; false without a readable `Accept` or when neither is named.
+pub fn prefers(req: &HttpRequest, wanted: impl Fn(&mime::Mime) -> bool, other: impl Fn(&mime::Mime) -> bool) -> bool {
+    use actix_web::http::header::{Accept, Header};
+    Accept::parse(req).is_ok_and(|accept| {
+        accept
+            .ranked()
+            .into_iter()
+            .find(|m| wanted(m) || other(m))
+            .is_some_and(|m| wanted(&m))
+    })
+}
+
 /// A JSON body that may be left out: no body at all is `None`; a body is read exactly as
 /// `Json<T>` reads one (unknown fields, bad JSON, wrong content type: the same problems).
 #[derive(Debug)]

@@ -63,22 +63,28 @@ pub async fn purge_enquiries(db: &Db, now: DateTime<Utc>, months: u32, dry_run: 
         let tx = db.begin().await?;
         erase_enquiry(&tx, *id, now).await?;
         tx.commit().await?;
-        let entry = audit::Entry {
-            actor_kind: "system",
-            user_id: None,
-            action: "PURGE retention".to_owned(),
-            object_type: "enquiries".to_owned(),
-            object_id: Some(*id),
-            request_id: String::new(),
-            status: 204,
-            at: repo::now(),
-        };
-        audit::insert(db.conn(), entry).await?;
+        record_purge(db, "enquiries", *id).await?;
     }
     if !due.is_empty() {
         scrub(db).await;
     }
     Ok(due.len())
+}
+
+/// The audit log's line for an erasure the retention purge made.
+async fn record_purge(db: &Db, object_type: &str, id: Uuid) -> ApiResult<()> {
+    let entry = audit::Entry {
+        actor_kind: "system",
+        user_id: None,
+        action: "PURGE retention".to_owned(),
+        object_type: object_type.to_owned(),
+        object_id: Some(id),
+        request_id: String::new(),
+        status: 204,
+        at: repo::now(),
+    };
+    audit::insert(db.conn(), entry).await?;
+    Ok(())
 }
 
 /// SQLite keeps old pages in its write-ahead log until a checkpoint: after an erasure, fold the
@@ -119,17 +125,7 @@ pub async fn purge(db: &Db, now: DateTime<Utc>, months: u32, dry_run: bool) -> A
         let person = erase_person(&tx, application.id, now).await?;
         tx.commit().await?;
         erased.extend(person);
-        let entry = audit::Entry {
-            actor_kind: "system",
-            user_id: None,
-            action: "PURGE retention".to_owned(),
-            object_type: "applications".to_owned(),
-            object_id: Some(application.id),
-            request_id: String::new(),
-            status: 204,
-            at: repo::now(),
-        };
-        audit::insert(db.conn(), entry).await?;
+        record_purge(db, "applications", application.id).await?;
     }
     scrub(db).await;
     Ok(Purged {

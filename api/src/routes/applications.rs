@@ -21,7 +21,7 @@ use crate::seats;
 use crate::spreadsheet::Sheet;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, Accept, Header};
+use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{DateTime, Utc};
@@ -907,13 +907,11 @@ fn unique(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
 
 /// Whether the caller prefers CSV to JSON (`Accept`, q-values honoured).
 fn wants_csv(req: &HttpRequest) -> bool {
-    Accept::parse(req).is_ok_and(|accept| {
-        accept
-            .ranked()
-            .into_iter()
-            .find(|m| (m.type_() == mime::TEXT && m.subtype() == mime::CSV) || m.subtype() == mime::JSON)
-            .is_some_and(|m| m.subtype() == mime::CSV)
-    })
+    http::prefers(
+        req,
+        |m| m.type_() == mime::TEXT && m.subtype() == mime::CSV,
+        |m| m.subtype() == mime::JSON,
+    )
 }
 
 const CSV_COLUMNS: &[&str] = &[

@@ -20,7 +20,7 @@ use crate::routes::stops::tour_zone;
 use crate::routes::tours::is_public;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, Accept, Header};
+use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, get, post};
 use chrono::{DateTime, FixedOffset, TimeDelta, TimeZone, Utc};
@@ -511,10 +511,7 @@ pub async fn register_walk_in(
     let event = event(&tx, &checkin, &model).await?;
     let location = format!("/api/v1/applications/{}", model.id);
     let mut application = applications::render_one(&tx, model, Viewer::Candidate).await?;
-    let checkin = render(&tx, vec![checkin], desk.tz)
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("a rendered check-in went missing"))?;
+    let checkin = desk.render_one(&tx, checkin).await?;
     tx.commit().await?;
     state.live.publish(event).await;
     application.access_token = Some(token);
@@ -575,15 +572,12 @@ pub async fn attendance(signed_in: SignedIn, state: Data<AppState>, id: Path<Uui
 #[post("/stops/{id}/attendance/ticket")]
 pub async fn open_ticket(signed_in: SignedIn, state: Data<AppState>, id: Path<Uuid>) -> ApiResult<HttpResponse> {
     let desk = Desk::open(&state, &signed_in, id.into_inner(), Action::Read, None).await?;
-    let ticket = format!(
-        "jtt_{}",
-        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, auth::random_bytes())
-    );
+    let (ticket, token_hash) = auth::stream_ticket();
     let expires_at = repo::now() + TICKET_TTL;
     repo::checkins::insert_ticket(
         state.db.conn(),
         stream_ticket::Model {
-            token_hash: auth::token_hash(&ticket),
+            token_hash,
             stop_id: desk.stop.id,
             user_id: signed_in.0.user_id,
             expires_at,
@@ -901,11 +895,5 @@ async fn render(db: &impl ConnectionTrait, rows: Vec<checkin::Model>, tz: Tz) ->
 
 /// Whether the caller prefers JSON to an image (`Accept`, q-values honoured).
 fn wants_json(req: &HttpRequest) -> bool {
-    Accept::parse(req).is_ok_and(|accept| {
-        accept
-            .ranked()
-            .into_iter()
-            .find(|m| m.subtype() == mime::JSON || m.type_() == mime::IMAGE)
-            .is_some_and(|m| m.subtype() == mime::JSON)
-    })
+    http::prefers(req, |m| m.subtype() == mime::JSON, |m| m.type_() == mime::IMAGE)
 }
