@@ -11,9 +11,10 @@ use jobtour_domain::tour::TourStatus;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// A position as written: its checked fields, staffing, status and closing instant.
@@ -227,66 +228,55 @@ pub struct Shown {
     pub stop_ids: Vec<Uuid>,
 }
 
-/// One position as shown, in one query (a row per stop): the public job board's hottest read.
+/// One position as shown, in one statement answering one row: the public job board's hottest
+/// read. The tour's status and the employer's name come from scalar subqueries (an index lookup
+/// each: joined, PostgreSQL's generic plan hashed the whole tours table at every call) and the
+/// stops from an aggregate in itinerary order, each backend with its own; the text of the
+/// statement is made once.
 pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Shown>, DbErr> {
-    use sea_orm::Iterable;
-    let mut query = Query::select();
-    query.columns(Column::iter().map(|c| (Entity, c)));
-    query
-        .expr_as(
-            Expr::col((tour::Entity, tour::Column::Status)),
-            Alias::new("tour_status"),
-        )
-        .expr_as(
-            Expr::col((
-                crate::entities::organisation::Entity,
-                crate::entities::organisation::Column::Name,
-            )),
-            Alias::new("employer_name"),
-        )
-        .expr_as(Expr::col((stop::Entity, stop::Column::Id)), Alias::new("stop_id"))
-        .from(Entity)
-        .inner_join(
-            tour::Entity,
-            Expr::col((tour::Entity, tour::Column::Id)).equals((Entity, Column::TourId)),
-        )
-        .inner_join(
-            crate::entities::organisation::Entity,
-            Expr::col((
-                crate::entities::organisation::Entity,
-                crate::entities::organisation::Column::Id,
-            ))
-            .equals((Entity, Column::OrganisationId)),
-        )
-        .join(
-            JoinType::LeftJoin,
-            position_stop::Entity,
-            Expr::col((position_stop::Entity, position_stop::Column::PositionId)).equals((Entity, Column::Id)),
-        )
-        .join(
-            JoinType::LeftJoin,
-            stop::Entity,
-            Expr::col((stop::Entity, stop::Column::Id)).equals((position_stop::Entity, position_stop::Column::StopId)),
-        )
-        .and_where(Expr::col((Entity, Column::Id)).eq(id))
-        .order_by((stop::Entity, stop::Column::ArrivesAt), Order::Asc)
-        .order_by((stop::Entity, stop::Column::Id), Order::Asc);
-    let rows = db.query_all(&query).await?;
-    let Some(first) = rows.first() else {
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| shown_sql("string_agg(ps.stop_id::text, ','", "$1"));
+    static SQLITE: LazyLock<String> = LazyLock::new(|| shown_sql("group_concat(hex(ps.stop_id), ','", "?"));
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        &POSTGRES
+    } else {
+        &SQLITE
+    };
+    let Some(row) = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql.as_str(), [id.into()]))
+        .await?
+    else {
         return Ok(None);
     };
-    let mut stop_ids = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if let Some(stop) = row.try_get::<Option<Uuid>>("", "stop_id")? {
-            stop_ids.push(stop);
-        }
-    }
+    let stop_ids = row.try_get::<Option<String>>("", "stop_ids")?;
+    let stop_ids = stop_ids
+        .as_deref()
+        .map(|ids| ids.split(',').map(Uuid::parse_str).collect::<Result<Vec<_>, _>>())
+        .transpose()
+        .map_err(|e| DbErr::Type(format!("a position's stop id: {e}")))?
+        .unwrap_or_default();
     Ok(Some(Shown {
-        position: Model::from_query_result(first, "")?,
-        tour_status: first.try_get("", "tour_status")?,
-        employer_name: first.try_get("", "employer_name")?,
+        position: Model::from_query_result(&row, "")?,
+        tour_status: row.try_get("", "tour_status")?,
+        employer_name: row.try_get("", "employer_name")?,
         stop_ids,
     }))
+}
+
+/// `find_shown`'s statement, given the backend's opening of an ordered text aggregate and its
+/// placeholder.
+fn shown_sql(aggregate: &str, placeholder: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    let columns: Vec<String> = Column::iter().map(|c| format!("p.\"{}\"", c.as_str())).collect();
+    format!(
+        "SELECT {}, \
+         (SELECT t.status FROM tours t WHERE t.id = p.tour_id) AS tour_status, \
+         (SELECT o.name FROM organisations o WHERE o.id = p.organisation_id) AS employer_name, \
+         (SELECT {aggregate} ORDER BY s.arrives_at, s.id) FROM position_stops ps JOIN stops s ON s.id = ps.stop_id \
+          WHERE ps.position_id = p.id) AS stop_ids \
+         FROM positions p WHERE p.id = {placeholder}",
+        columns.join(", ")
+    )
 }
 
 /// The job board's filters, with who is asking.

@@ -16,6 +16,7 @@ both!(
     invalid_positions_get_per_field_errors,
     a_position_with_applications_cannot_be_deleted,
     the_closing_day_ends_at_midnight_in_the_tour_zone,
+    stops_are_shown_in_itinerary_order,
 );
 
 /// A published tour with two stops, an employer taking part with a partner user, and a second
@@ -780,4 +781,37 @@ async fn the_closing_day_ends_at_midnight_in_the_tour_zone(app: TestApp) {
     )
     .await;
     assert_eq!(seen["closes_on"], "2027-10-23");
+}
+
+/// A position's stops come in the order the bus reaches them, not the order they were added or
+/// listed in: a stop moved after the others comes last, by id and in the list.
+async fn stops_are_shown_in_itinerary_order(app: TestApp) {
+    let c = campaign(&app).await;
+    let p = post_position(&app, &c.partner, &position_body(&c, "Itinéraire", json!({}))).await;
+    assert_eq!(p["stop_ids"], json!(c.stops), "as created");
+    let res = app
+        .patch(
+            &format!("/api/v1/stops/{}", c.stops[0]),
+            Some(&app.organiser),
+            &json!({ "arrives_at": "2027-10-22T09:00:00+02:00", "departs_at": "2027-10-22T17:00:00+02:00" }),
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
+    let itinerary = json!([c.stops[1], c.stops[0]]);
+    let res = app.get(&format!("/api/v1/positions/{}", id(&p)), None).await;
+    assert_eq!(expect_json(res, StatusCode::OK).await["stop_ids"], itinerary, "by id");
+    let res = app.get("/api/v1/positions", None).await;
+    assert_eq!(
+        expect_json(res, StatusCode::OK).await["items"][0]["stop_ids"],
+        itinerary,
+        "listed"
+    );
+    let lone = post_position(
+        &app,
+        &c.partner,
+        &position_body(&c, "Sans étape", json!({ "stop_ids": [] })),
+    )
+    .await;
+    let res = app.get(&format!("/api/v1/positions/{}", id(&lone)), None).await;
+    assert_eq!(expect_json(res, StatusCode::OK).await["stop_ids"], json!([]), "no stop");
 }
