@@ -89,3 +89,22 @@ pub async fn find_many<E: EntityTrait>(
     let rows = E::find().filter(id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().map(|m| (key(&m), m)).collect())
 }
+
+/// `"table"."column" IN (ids)`, written so that PostgreSQL plans it once: there, one array
+/// parameter (`= ANY($1)`) makes the same statement whatever the number of ids, and its plan
+/// is kept; a list of 50 placeholders was a new statement planned at every call (half the cost
+/// of a page's stops). An `IN` list on SQLite, where plans cost next to nothing.
+pub fn any_of(
+    backend: sea_orm::DbBackend,
+    table: &'static str,
+    column: &'static str,
+    ids: &[Uuid],
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    if backend == sea_orm::DbBackend::Postgres {
+        let array = format!("{{{}}}", ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
+        Expr::cust_with_values(format!("\"{table}\".\"{column}\" = ANY(CAST($1 AS uuid[]))"), [array])
+    } else {
+        Expr::col((Alias::new(table), Alias::new(column))).is_in(ids.iter().copied())
+    }
+}

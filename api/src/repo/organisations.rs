@@ -97,7 +97,7 @@ pub async fn names(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uu
         .select_only()
         .column(Column::Id)
         .column(Column::Name)
-        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(super::any_of(db.get_database_backend(), "organisations", "id", ids))
         .into_tuple()
         .all(db)
         .await?;

@@ -206,7 +206,12 @@ pub async fn stops_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap
             stop::Entity,
             Expr::col((stop::Entity, stop::Column::Id)).equals((position_stop::Entity, position_stop::Column::StopId)),
         )
-        .and_where(Expr::col((position_stop::Entity, position_stop::Column::PositionId)).is_in(ids.iter().copied()))
+        .and_where(super::any_of(
+            db.get_database_backend(),
+            "position_stops",
+            "position_id",
+            ids,
+        ))
         .order_by((stop::Entity, stop::Column::ArrivesAt), Order::Asc)
         .order_by((stop::Entity, stop::Column::Id), Order::Asc)
         .to_owned();
