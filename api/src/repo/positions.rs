@@ -235,7 +235,7 @@ pub struct Shown {
 
 /// One position as shown, in one statement answering one row: the public job board's hottest
 /// read. The tour's status and the employer's name come from scalar subqueries (an index lookup
-/// each: joined, PostgreSQL's generic plan hashed the whole tours table at every call) and the
+/// each: joined, PostgreSQL's plan read and hashed the whole tours table at every call) and the
 /// stops from an aggregate in itinerary order, each backend with its own; the text of the
 /// statement is made once.
 pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Shown>, DbErr> {
