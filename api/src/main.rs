@@ -99,7 +99,12 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    match &cli.command {
+        // A bulk load's statements of 1 000 rows are slow by design: sqlx would warn of each
+        // with its whole text (megabytes for `--scale 1000000`).
+        Command::Demo { .. } => telemetry::init_with(cli.log_format, "info,sqlx=error,sea_orm=warn"),
+        _ => telemetry::init(cli.log_format),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
