@@ -267,6 +267,17 @@ pub fn ok_with_etag<T: Serialize>(body: &T, version: i32) -> HttpResponse {
         .json(body)
 }
 
+/// `200 OK` with `body` as a JSON file to keep (`Content-Disposition: attachment`), named
+/// `filename`: the data-rights exports.
+pub fn json_download<T: Serialize>(filename: &str, body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .json(body)
+}
+
 /// `201 Created` with `Location`, `ETag` and the body.
 pub fn created<T: Serialize>(location: String, body: &T, version: i32) -> HttpResponse {
     let mut res = HttpResponse::Created();

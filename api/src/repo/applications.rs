@@ -233,11 +233,7 @@ pub async fn histories(
         .order_by_asc(application_event::Column::Id)
         .all(db)
         .await?;
-    let mut out: HashMap<Uuid, Vec<application_event::Model>> = HashMap::new();
-    for row in rows {
-        out.entry(row.application_id).or_default().push(row);
-    }
-    Ok(out)
+    Ok(super::grouped(rows, |row| row.application_id))
 }
 
 /// The pipeline's filters, with the organisation a partner is limited to.

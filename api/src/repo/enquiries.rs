@@ -95,11 +95,7 @@ pub async fn histories(
         .order_by_asc(enquiry_event::Column::Id)
         .all(db)
         .await?;
-    let mut out: HashMap<Uuid, Vec<enquiry_event::Model>> = HashMap::new();
-    for row in rows {
-        out.entry(row.enquiry_id).or_default().push(row);
-    }
-    Ok(out)
+    Ok(super::grouped(rows, |row| row.enquiry_id))
 }
 
 /// List filters.

@@ -90,6 +90,18 @@ pub async fn find_many<E: EntityTrait>(
     Ok(rows.into_iter().map(|m| (key(&m), m)).collect())
 }
 
+/// `rows` gathered by `key`, each group in the rows' order: a page's children in one query.
+pub fn grouped<K: std::hash::Hash + Eq, T>(
+    rows: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> std::collections::HashMap<K, Vec<T>> {
+    let mut out: std::collections::HashMap<K, Vec<T>> = std::collections::HashMap::new();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
+}
+
 /// `"table"."column" IN (ids)`, written so that PostgreSQL plans it once: there, one array
 /// parameter (`= ANY($1)`) makes the same statement whatever the number of ids, and its plan
 /// is kept; a list of 50 placeholders was a new statement planned at every call (half the cost

@@ -583,15 +583,8 @@ pub async fn export(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiR
         checkins,
         notifications,
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"jobtour-{id}.json\"",
-                id = ids.first().copied().unwrap_or_default()
-            ),
-        ))
-        .json(body))
+    let id = ids.first().copied().unwrap_or_default();
+    Ok(http::json_download(&format!("jobtour-{id}.json"), &body))
 }
 
 /// Erases the candidate's personal data (GDPR Art. 17), with its token or by an organiser:

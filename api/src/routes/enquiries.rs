@@ -13,7 +13,6 @@ use crate::policy::{self, Action, Object};
 use crate::privacy;
 use crate::repo;
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
@@ -390,12 +389,7 @@ pub async fn export(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiR
         enquiry: render(db, model, true).await?,
         notifications,
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"jobtour-enquiry-{id}.json\""),
-        ))
-        .json(body))
+    Ok(http::json_download(&format!("jobtour-enquiry-{id}.json"), &body))
 }
 
 /// Erases the enquirer's personal data (GDPR Art. 17), with its token or by an organiser:

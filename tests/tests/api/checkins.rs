@@ -2,7 +2,7 @@
 //! attendance and its live stream.
 
 use crate::applications::{application_body, apply_with, move_to};
-use crate::common::{Backend, TestApp, both, count, expect_json, expect_problem, spawn};
+use crate::common::{Backend, TestApp, both, count, error_fields, expect_json, expect_problem, spawn};
 use crate::positions::join;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use futures_util::future::join_all;
@@ -530,12 +530,7 @@ async fn a_walk_in_applies_and_checks_in_at_once(app: TestApp) {
         "validation_failed",
     )
     .await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert!(fields.contains(&"email") && fields.contains(&"consent"), "{problem}");
     // Not at a stop that is not on: the same hours as scanning.
     let mut tonight = body.clone();

@@ -265,6 +265,16 @@ pub async fn expect_json(res: Response, status: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// The fields a validation problem names, in its order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect()
+}
+
 /// Asserts a problem+json answer with this status and code; returns the problem.
 pub async fn expect_problem(res: Response, status: StatusCode, code: &str) -> Value {
     let content_type = res

@@ -1,7 +1,7 @@
 //! The contract every endpoint keeps: problem+json for every failure, ETag/If-Match,
 //! 201 + Location, request ids.
 
-use crate::common::{TestApp, both, expect_json, expect_problem};
+use crate::common::{TestApp, both, error_fields, expect_json, expect_problem};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -56,12 +56,7 @@ async fn invalid_values_get_per_field_errors(app: TestApp) {
         )
         .await;
     let p = expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&p);
     assert_eq!(fields, ["name", "kind", "sectors[1]", "website", "contact_email"]);
     for e in p["errors"].as_array().unwrap() {
         assert!(e["code"].is_string() && e["message"].is_string());

@@ -1,7 +1,9 @@
 //! The development agency's enquiry form: validation and consent, the token's scope, the
 //! organisers' workflow, statistics, export and erasure, the retention purge, the e-mails.
 
-use crate::common::{Backend, TestApp, both, count, expect_json, expect_problem, per_backend, spawn_with};
+use crate::common::{
+    Backend, TestApp, both, count, error_fields, expect_json, expect_problem, per_backend, spawn_with,
+};
 use crate::notifications::{SmtpSink, outbox_settled};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -109,12 +111,7 @@ async fn an_enquiry_is_checked_and_its_token_opens_it_alone(app: TestApp) {
         )
         .await;
     let problem = expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&problem);
     assert_eq!(
         fields,
         ["name", "email", "company", "phone", "subject", "message", "consent"]

@@ -1,7 +1,7 @@
 //! The job board: who posts what, who sees what, every filter, French search, paging, the
 //! position workflow.
 
-use crate::common::{TestApp, both, expect_json, expect_problem};
+use crate::common::{TestApp, both, error_fields, expect_json, expect_problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -659,12 +659,7 @@ async fn invalid_positions_get_per_field_errors(app: TestApp) {
         )
         .await;
     let p = expect_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&p);
     assert_eq!(fields, ["openings", "title", "contract_type", "salary_max"]);
     let res = app
         .post(

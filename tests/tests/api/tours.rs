@@ -1,6 +1,6 @@
 //! Tours, stops and partners: the itinerary rules, visibility, the workflow, the schedule.
 
-use crate::common::{TestApp, both, expect_json, expect_problem};
+use crate::common::{TestApp, both, error_fields, expect_json, expect_problem};
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -191,12 +191,7 @@ async fn a_stop_must_lie_within_the_tour_days_in_its_time_zone(app: TestApp) {
         "validation_failed",
     )
     .await;
-    let fields: Vec<_> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&p);
     assert_eq!(fields, ["latitude", "longitude"]);
 }
 
