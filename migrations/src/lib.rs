@@ -19,6 +19,7 @@ mod m20261207_000007_add_title_search;
 mod m20261207_000008_create_checkins;
 mod m20261207_000009_create_club_memberships;
 mod m20261207_000010_create_enquiries;
+mod m20261207_000011_index_stems_for_search;
 
 /// The ordered list of migrations; `jobtour migrate` and `jobtour serve` apply what is pending.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_create_checkins::Migration),
             Box::new(m20261207_000009_create_club_memberships::Migration),
             Box::new(m20261207_000010_create_enquiries::Migration),
+            Box::new(m20261207_000011_index_stems_for_search::Migration),
         ]
     }
 }

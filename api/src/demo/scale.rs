@@ -89,7 +89,7 @@ pub async fn load(db: &Db, n: usize, organiser: Uuid, first_day: NaiveDate) -> A
             merged_into_id: Set(None),
         }
     });
-    report.employers = insert(db, organisation::Entity::insert_many(employers)).await?;
+    report.employers = insert(db.conn(), organisation::Entity::insert_many(employers)).await?;
 
     for t in 0..shape.tours {
         // A tour a week from the demo's, Monday to Friday, each through five cities.
@@ -108,14 +108,14 @@ pub async fn load(db: &Db, n: usize, organiser: Uuid, first_day: NaiveDate) -> A
             created_at: Set(now),
             updated_at: Set(now),
         };
-        report.tours += insert(db, tour::Entity::insert_many([tour])).await?;
+        report.tours += insert(db.conn(), tour::Entity::insert_many([tour])).await?;
         let partners = (0..EMPLOYERS_PER_TOUR.min(shape.employers)).map(|i| tour_partner::ActiveModel {
             tour_id: Set(id(Kind::Tour, t)),
             organisation_id: Set(id(Kind::Employer, (t * EMPLOYERS_PER_TOUR + i) % shape.employers)),
             role: Set("employer".to_owned()),
             created_at: Set(now),
         });
-        insert(db, tour_partner::Entity::insert_many(partners)).await?;
+        insert(db.conn(), tour_partner::Entity::insert_many(partners)).await?;
         let tour_stops = (0..5).map(|d| {
             let (city, postcode, lat, lon) = CITIES[(t * 5 + d) % CITIES.len()];
             let day = starts_on + Days::new(d as u64);
@@ -143,24 +143,42 @@ pub async fn load(db: &Db, n: usize, organiser: Uuid, first_day: NaiveDate) -> A
             .count(db.conn())
             .await?;
         if have == 0 {
-            insert(db, stop::Entity::insert_many(tour_stops)).await?;
+            insert(db.conn(), stop::Entity::insert_many(tour_stops)).await?;
         }
     }
 
     for start in (0..shape.positions).step_by(BATCH) {
         let range = start..(start + BATCH).min(shape.positions);
-        let rows = range.clone().map(|k| scaled_position(shape, k, first_day, now));
-        report.positions += insert(db, position::Entity::insert_many(rows)).await?;
+        let rows: Vec<_> = range
+            .clone()
+            .map(|k| scaled_position(shape, k, first_day, now))
+            .collect();
+        // A batch whole or not at all, its search index with it: a load resumed after an
+        // interruption finds each batch complete or absent.
+        let tx = db.begin().await?;
+        let inserted = insert(&tx, position::Entity::insert_many(rows.clone())).await?;
+        if inserted > 0 && db.backend() == DbBackend::Sqlite {
+            let texts: Vec<_> = rows
+                .iter()
+                .filter_map(|p| {
+                    let description = p.description.try_as_ref()?.as_deref();
+                    Some((*p.id.try_as_ref()?, p.title.try_as_ref()?.as_str(), description))
+                })
+                .collect();
+            crate::repo::search::index(&tx, &texts).await?;
+        }
+        report.positions += inserted;
         let links = range.clone().map(|k| position_stop::ActiveModel {
             position_id: Set(id(Kind::Position, k)),
             stop_id: Set(id(Kind::Stop, shape.tour_of(k) * 5 + k % 5)),
         });
-        insert(db, position_stop::Entity::insert_many(links)).await?;
+        insert(&tx, position_stop::Entity::insert_many(links)).await?;
         let applications = range
             .clone()
             .filter(|k| k.is_multiple_of(10))
             .map(|k| scaled_application(shape, k, now));
-        report.applications += insert(db, application::Entity::insert_many(applications)).await?;
+        report.applications += insert(&tx, application::Entity::insert_many(applications)).await?;
+        tx.commit().await?;
         if range.end % 50_000 == 0 || range.end == shape.positions {
             println!(
                 "positions {}/{} ({:.0} s)",
@@ -174,12 +192,12 @@ pub async fn load(db: &Db, n: usize, organiser: Uuid, first_day: NaiveDate) -> A
     Ok(report)
 }
 
-async fn insert<A>(db: &Db, rows: sea_orm::InsertMany<A>) -> ApiResult<u64>
+async fn insert<A>(db: &impl ConnectionTrait, rows: sea_orm::InsertMany<A>) -> ApiResult<u64>
 where
     A: sea_orm::ActiveModelTrait,
 {
     use sea_orm::TryInsertResult;
-    match rows.on_conflict_do_nothing().exec_without_returning(db.conn()).await? {
+    match rows.on_conflict_do_nothing().exec_without_returning(db).await? {
         TryInsertResult::Inserted(n) => Ok(n),
         TryInsertResult::Empty | TryInsertResult::Conflicted => Ok(0),
     }

@@ -67,6 +67,7 @@ pub async fn insert(
     };
     let model = Entity::insert(model).exec_with_returning(db).await?;
     set_stops(db, model.id, &w.fields.stop_ids).await?;
+    index_for_search(db, &model).await?;
     Ok(model)
 }
 
@@ -85,7 +86,20 @@ pub async fn update(db: &impl ConnectionTrait, id: Uuid, version: i32, w: &Writt
         .exec(db)
         .await?;
     set_stops(db, id, &w.fields.stop_ids).await?;
-    find(db, id).await
+    let Some(model) = find(db, id).await? else {
+        return Ok(None);
+    };
+    index_for_search(db, &model).await?;
+    Ok(Some(model))
+}
+
+/// SQLite: the position's title and description in the search index (PostgreSQL's is a
+/// generated column).
+async fn index_for_search(db: &impl ConnectionTrait, p: &Model) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
+    }
+    super::search::index(db, &[(p.id, &p.title, p.description.as_deref())]).await
 }
 
 async fn set_stops(db: &impl ConnectionTrait, position_id: Uuid, stop_ids: &[Uuid]) -> Result<(), DbErr> {
@@ -343,6 +357,13 @@ pub async fn search(
     limit: u64,
 ) -> Result<Vec<(Model, Place)>, DbErr> {
     let backend = db.get_database_backend();
+    let fts5 = match backend {
+        DbBackend::Sqlite => match super::search::fts5_query(db, terms).await? {
+            Some(query) => Some(query),
+            None => return Ok(Vec::new()),
+        },
+        _ => None,
+    };
     let mut found = Vec::new();
     for tier in [1, 0] {
         let start = match after {
@@ -351,17 +372,17 @@ pub async fn search(
             _ => None,
         };
         let want = limit - found.len() as u64;
-        if backend == DbBackend::Postgres {
+        if let Some(fts5) = &fts5 {
+            let rows = sqlite_tier(db, filter, fts5, tier, start.map(|p| p.seq), want).await?;
+            found.extend(rows.into_iter().map(|r| {
+                let id = r.position.id;
+                (r.position, Place { tier, seq: r.seq, id })
+            }));
+        } else {
             let rows = pg_tier(db, filter, terms, tier, start.map(|p| p.id), want).await?;
             found.extend(rows.into_iter().map(|m| {
                 let id = m.id;
                 (m, Place { tier, seq: 0, id })
-            }));
-        } else {
-            let rows = sqlite_tier(db, filter, terms, tier, start.map(|p| p.seq), want).await?;
-            found.extend(rows.into_iter().map(|r| {
-                let id = r.position.id;
-                (r.position, Place { tier, seq: r.seq, id })
             }));
         }
         if found.len() as u64 >= limit {
@@ -517,14 +538,12 @@ fn tsquery_tier(terms: &SearchTerms, tier: u8, table: &str) -> Option<Expr> {
 async fn sqlite_tier(
     db: &impl ConnectionTrait,
     filter: &Filter,
-    terms: &SearchTerms,
+    fts5: &str,
     tier: u8,
     after: Option<i64>,
     want: u64,
 ) -> Result<Vec<IndexedRow>, DbErr> {
-    let Some(matching) = fts5_tier(terms, tier) else {
-        return Ok(Vec::new());
-    };
+    let matching = fts5_tier(fts5, tier);
     let mut q = Entity::find().filter(conditions(filter)).limit(want);
     let select = QueryTrait::query(&mut q);
     let seq = Expr::col((Alias::new("positions_fts"), Alias::new("rowid")));
@@ -550,13 +569,12 @@ async fn sqlite_tier(
 }
 
 /// SQLite: the FTS5 query of a search tier (1: every word in the title column; 0: the other
-/// matches).
-fn fts5_tier(terms: &SearchTerms, tier: u8) -> Option<String> {
-    let all = super::search::fts5_query(terms)?;
+/// matches) from the search's query `all`.
+fn fts5_tier(all: &str, tier: u8) -> String {
     let title = format!("{{title}} : ({all})");
-    Some(if tier == 1 {
+    if tier == 1 {
         title
     } else {
         format!("({all}) NOT {title}")
-    })
+    }
 }

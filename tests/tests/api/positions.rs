@@ -17,6 +17,8 @@ both!(
     a_position_with_applications_cannot_be_deleted,
     the_closing_day_ends_at_midnight_in_the_tour_zone,
     stops_are_shown_in_itinerary_order,
+    a_word_that_begins_many_indexed_words_finds_them_all,
+    positions_written_before_the_search_index_changed_are_found,
 );
 
 /// A published tour with two stops, an employer taking part with a partner user, and a second
@@ -809,4 +811,70 @@ async fn stops_are_shown_in_itinerary_order(app: TestApp) {
     .await;
     let res = app.get(&format!("/api/v1/positions/{}", id(&lone)), None).await;
     assert_eq!(expect_json(res, StatusCode::OK).await["stop_ids"], json!([]), "no stop");
+}
+
+/// On SQLite a typed word is replaced by the indexed words it begins; a word that begins more
+/// than a search replaces is looked up as a prefix by the index itself. Both find the same.
+async fn a_word_that_begins_many_indexed_words_finds_them_all(app: TestApp) {
+    let c = campaign(&app).await;
+    let words: Vec<String> = (1..=250).map(|i| format!("codex{i}")).collect();
+    let described = post_position(
+        &app,
+        &c.partner,
+        &position_body(&c, "Archiviste", json!({ "description": words.join(" ") })),
+    )
+    .await;
+    let titled = post_position(&app, &c.partner, &position_body(&c, "Codex", json!({}))).await;
+    let ids = |q: &str| {
+        let app = &app;
+        let q = q.to_owned();
+        async move { all_ids(app, &format!("/api/v1/positions?q={q}&limit=1"), None).await }
+    };
+    // 251 words begin "codex": the title match first, then the description's.
+    assert_eq!(ids("codex").await, [id(&titled), id(&described)]);
+    assert_eq!(ids("CODEX%20archiviste").await, [id(&described)]);
+    // 62 words begin "codex2", one is "codex117".
+    assert_eq!(ids("codex2").await, [id(&described)]);
+    assert_eq!(ids("codex117").await, [id(&described)]);
+    assert!(ids("codex251").await.is_empty());
+    assert!(ids("zodex").await.is_empty());
+}
+
+/// The migration that changed SQLite's search index (stems and their vocabulary instead of
+/// words) indexes the positions already there: undone and done again, the search finds them.
+async fn positions_written_before_the_search_index_changed_are_found(app: TestApp) {
+    use jobtour_migrations::{Migrator, MigratorTrait};
+    let c = campaign(&app).await;
+    let conseillere = post_position(
+        &app,
+        &c.partner,
+        &position_body(
+            &c,
+            "Conseillère clientèle",
+            json!({ "description": "Accueil téléphonique." }),
+        ),
+    )
+    .await;
+    let described = post_position(
+        &app,
+        &c.partner,
+        &position_body(
+            &c,
+            "Superviseur",
+            json!({ "description": "Une équipe de conseillers." }),
+        ),
+    )
+    .await;
+    Migrator::down(app.db.conn(), Some(1)).await.unwrap();
+    Migrator::up(app.db.conn(), None).await.unwrap();
+    let ids = |q: &str| {
+        let app = &app;
+        let q = q.to_owned();
+        async move { all_ids(app, &format!("/api/v1/positions?q={q}"), None).await }
+    };
+    assert_eq!(ids("conseiller").await, [id(&conseillere), id(&described)]);
+    assert_eq!(ids("t%C3%A9l%C3%A9phonique").await, [id(&conseillere)]);
+    // And what is written afterwards is indexed as before.
+    let later = post_position(&app, &c.partner, &position_body(&c, "Conseiller emploi", json!({}))).await;
+    assert_eq!(ids("conseil").await, [id(&later), id(&conseillere), id(&described)]);
 }
