@@ -77,8 +77,17 @@ impl Application {
             live,
         });
         let origins = settings.cors_origins.clone();
+        let workers = match settings.workers {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => n,
+        };
 
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
+            // Run on each worker's thread: its requests use a pool of its own.
+            let state = web::Data::new(AppState {
+                db: state.db.for_worker(workers),
+                ..AppState::clone(&state)
+            });
             // The document's own routes first: the `/api/v1` scope would otherwise take them.
             let (app, _) = openapi::mount(
                 App::new()
@@ -109,10 +118,8 @@ impl Application {
         // A client has 10 s to send its request head (slowloris), and an idle kept-alive
         // connection is closed after 30 s; bodies are bounded by MAX_BODY_BYTES.
         .client_request_timeout(Duration::from_secs(10))
-        .keep_alive(Duration::from_secs(30));
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
-        }
+        .keep_alive(Duration::from_secs(30))
+        .workers(workers);
         let server = server.listen(listener)?.run();
         let chores = housekeeping::spawn(db.clone(), settings.retention_months, settings.enquiry_retention_months);
         let courier = courier.spawn();
