@@ -12,7 +12,8 @@ pub struct DbSettings {
     #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", global = true, value_parser = parse_database_url)]
     pub database_url: Option<String>,
 
-    /// Most connections held open to the database.
+    /// Most connections held open to the database for requests, shared by the HTTP workers
+    /// (each at least one); the background work draws on a pool of as many.
     #[arg(long, env = "JOBTOUR_DB_POOL_SIZE", value_name = "JOBTOUR_DB_POOL_SIZE", global = true, default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: u32,
