@@ -120,6 +120,11 @@ pub fn id(v: &Value) -> String {
 }
 
 /// The ids a list answers, following every cursor.
+/// The ids a public search `q` (URL-encoded) finds, through every page of `limit`.
+async fn searched(app: &TestApp, q: String, limit: u32) -> Vec<String> {
+    all_ids(app, &format!("/api/v1/positions?q={q}&limit={limit}"), None).await
+}
+
 pub async fn all_ids(app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
@@ -448,11 +453,7 @@ async fn search_is_french_and_blind_to_accents_and_case(app: TestApp) {
     )
     .await;
     let plain = post_position(&app, &c.partner, &position_body(&c, "Manager de plateau", json!({}))).await;
-    let ids = |q: &str| {
-        let app = &app;
-        let q = q.to_owned();
-        async move { all_ids(app, &format!("/api/v1/positions?q={q}"), None).await }
-    };
+    let ids = |q: &str| searched(&app, q.to_owned(), 50);
     // "conseiller" finds "Conseillère" and "conseillers"; the title match ranks first.
     assert_eq!(ids("conseiller").await, [id(&conseillere), id(&described)]);
     assert_eq!(ids("CONSEILLER").await, [id(&conseillere), id(&described)]);
@@ -825,11 +826,7 @@ async fn a_word_that_begins_many_indexed_words_finds_them_all(app: TestApp) {
     )
     .await;
     let titled = post_position(&app, &c.partner, &position_body(&c, "Codex", json!({}))).await;
-    let ids = |q: &str| {
-        let app = &app;
-        let q = q.to_owned();
-        async move { all_ids(app, &format!("/api/v1/positions?q={q}&limit=1"), None).await }
-    };
+    let ids = |q: &str| searched(&app, q.to_owned(), 1);
     // 251 words begin "codex": the title match first, then the description's.
     assert_eq!(ids("codex").await, [id(&titled), id(&described)]);
     assert_eq!(ids("CODEX%20archiviste").await, [id(&described)]);
@@ -867,11 +864,7 @@ async fn positions_written_before_the_search_index_changed_are_found(app: TestAp
     .await;
     Migrator::down(app.db.conn(), Some(1)).await.unwrap();
     Migrator::up(app.db.conn(), None).await.unwrap();
-    let ids = |q: &str| {
-        let app = &app;
-        let q = q.to_owned();
-        async move { all_ids(app, &format!("/api/v1/positions?q={q}"), None).await }
-    };
+    let ids = |q: &str| searched(&app, q.to_owned(), 50);
     assert_eq!(ids("conseiller").await, [id(&conseillere), id(&described)]);
     assert_eq!(ids("t%C3%A9l%C3%A9phonique").await, [id(&conseillere)]);
     // And what is written afterwards is indexed as before.
