@@ -119,8 +119,9 @@ impl Application {
         // connection is closed after 30 s; bodies are bounded by MAX_BODY_BYTES.
         .client_request_timeout(Duration::from_secs(10))
         .keep_alive(Duration::from_secs(30))
-        .workers(workers);
-        let server = server.listen(listener)?.run();
+        .workers(workers)
+        .listen(listener)?
+        .run();
         let chores = housekeeping::spawn(db.clone(), settings.retention_months, settings.enquiry_retention_months);
         let courier = courier.spawn();
         Ok(Self {

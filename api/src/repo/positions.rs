@@ -356,8 +356,7 @@ pub async fn search(
     after: Option<Place>,
     limit: u64,
 ) -> Result<Vec<(Model, Place)>, DbErr> {
-    let backend = db.get_database_backend();
-    let fts5 = match backend {
+    let fts5 = match db.get_database_backend() {
         DbBackend::Sqlite => match super::search::fts5_query(db, terms).await? {
             Some(query) => Some(query),
             None => return Ok(Vec::new()),
