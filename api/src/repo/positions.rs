@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use jobtour_domain::position::{ContractType, PositionFields, PositionStatus, Staffing, WorkingTime};
 use jobtour_domain::search::SearchTerms;
 use jobtour_domain::tour::TourStatus;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Statement,
 };
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -236,25 +236,54 @@ pub async fn stops_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap
     Ok(out)
 }
 
-/// A position with what showing it needs: its tour (for who may see it), its employer's name
-/// and its stops in itinerary order.
+/// A position with what showing it needs: its employer's name and its stops in itinerary order.
 #[derive(Debug)]
 pub struct Shown {
     pub position: Model,
-    /// Its tour's status (what decides whether the public sees the position).
-    pub tour_status: String,
     pub employer_name: String,
     pub stop_ids: Vec<Uuid>,
 }
 
-/// One position as shown, in one statement answering one row: the public job board's hottest
-/// read. The tour's status and the employer's name come from scalar subqueries (an index lookup
-/// each: joined, PostgreSQL's plan read and hashed the whole tours table at every call) and the
-/// stops from an aggregate in itinerary order, each backend with its own; the text of the
-/// statement is made once.
-pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Shown>, DbErr> {
-    static POSTGRES: LazyLock<String> = LazyLock::new(|| shown_sql("string_agg(ps.stop_id::text, ','", "$1"));
-    static SQLITE: LazyLock<String> = LazyLock::new(|| shown_sql("group_concat(hex(ps.stop_id), ','", "?"));
+impl Shown {
+    /// From a row with the position's columns, `employer_name` and `stop_ids`.
+    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+        let stop_ids = row.try_get::<Option<String>>("", "stop_ids")?;
+        let stop_ids = stop_ids
+            .as_deref()
+            .map(|ids| ids.split(',').map(Uuid::parse_str).collect::<Result<Vec<_>, _>>())
+            .transpose()
+            .map_err(|e| DbErr::Type(format!("a position's stop id: {e}")))?
+            .unwrap_or_default();
+        Ok(Self {
+            position: Model::from_query_result(row, "")?,
+            employer_name: row.try_get("", "employer_name")?,
+            stop_ids,
+        })
+    }
+}
+
+/// A position's employer's name, for its row `p`: a scalar subquery (an index lookup).
+const EMPLOYER_NAME: &str = "(SELECT o.name FROM organisations o WHERE o.id = p.organisation_id)";
+
+/// A position's stops in itinerary order, for its row `p`, as a comma-separated text aggregate,
+/// each backend with its own (SQLite's ids are blobs).
+fn stop_ids(backend: DbBackend) -> &'static str {
+    if backend == DbBackend::Postgres {
+        "(SELECT string_agg(ps.stop_id::text, ',' ORDER BY s.arrives_at, s.id) \
+          FROM position_stops ps JOIN stops s ON s.id = ps.stop_id WHERE ps.position_id = p.id)"
+    } else {
+        "(SELECT group_concat(hex(ps.stop_id), ',' ORDER BY s.arrives_at, s.id) \
+          FROM position_stops ps JOIN stops s ON s.id = ps.stop_id WHERE ps.position_id = p.id)"
+    }
+}
+
+/// One position as shown, with its tour's status (what decides whether the public sees it), in
+/// one statement answering one row: the public job board's hottest read. The tour's status comes
+/// from a scalar subquery too (joined, PostgreSQL's plan read and hashed the whole tours table at
+/// every call); the text of the statement is made once.
+pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<(Shown, String)>, DbErr> {
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| shown_sql(DbBackend::Postgres, "$1"));
+    static SQLITE: LazyLock<String> = LazyLock::new(|| shown_sql(DbBackend::Sqlite, "?"));
     let backend = db.get_database_backend();
     let sql = if backend == DbBackend::Postgres {
         &POSTGRES
@@ -267,35 +296,37 @@ pub async fn find_shown(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Sh
     else {
         return Ok(None);
     };
-    let stop_ids = row.try_get::<Option<String>>("", "stop_ids")?;
-    let stop_ids = stop_ids
-        .as_deref()
-        .map(|ids| ids.split(',').map(Uuid::parse_str).collect::<Result<Vec<_>, _>>())
-        .transpose()
-        .map_err(|e| DbErr::Type(format!("a position's stop id: {e}")))?
-        .unwrap_or_default();
-    Ok(Some(Shown {
-        position: Model::from_query_result(&row, "")?,
-        tour_status: row.try_get("", "tour_status")?,
-        employer_name: row.try_get("", "employer_name")?,
-        stop_ids,
-    }))
+    Ok(Some((Shown::from_row(&row)?, row.try_get("", "tour_status")?)))
 }
 
-/// `find_shown`'s statement, given the backend's opening of an ordered text aggregate and its
-/// placeholder.
-fn shown_sql(aggregate: &str, placeholder: &str) -> String {
+/// `find_shown`'s statement, given the backend and its placeholder.
+fn shown_sql(backend: DbBackend, placeholder: &str) -> String {
     use sea_orm::{IdenStatic, Iterable};
     let columns: Vec<String> = Column::iter().map(|c| format!("p.\"{}\"", c.as_str())).collect();
     format!(
-        "SELECT {}, \
-         (SELECT t.status FROM tours t WHERE t.id = p.tour_id) AS tour_status, \
-         (SELECT o.name FROM organisations o WHERE o.id = p.organisation_id) AS employer_name, \
-         (SELECT {aggregate} ORDER BY s.arrives_at, s.id) FROM position_stops ps JOIN stops s ON s.id = ps.stop_id \
-          WHERE ps.position_id = p.id) AS stop_ids \
-         FROM positions p WHERE p.id = {placeholder}",
-        columns.join(", ")
+        "SELECT {}, (SELECT t.status FROM tours t WHERE t.id = p.tour_id) AS tour_status, \
+         {EMPLOYER_NAME} AS employer_name, {} AS stop_ids FROM positions p WHERE p.id = {placeholder}",
+        columns.join(", "),
+        stop_ids(backend)
     )
+}
+
+/// A page's statement (positions' columns, ordered by `order` and limited) wrapped so that the
+/// same statement answers each row as shown: the subqueries run for the page's rows only, after
+/// the inner statement has picked them, and never weigh on its sort. `order` names the inner
+/// statement's output columns it is sorted by, to keep the page's order.
+fn shown_page(backend: DbBackend, inner: SelectStatement, order: &[&'static str]) -> SelectStatement {
+    let p = Alias::new("p");
+    let mut outer = Query::select();
+    outer
+        .column((p.clone(), Asterisk))
+        .expr_as(Expr::cust(EMPLOYER_NAME), Alias::new("employer_name"))
+        .expr_as(Expr::cust(stop_ids(backend)), Alias::new("stop_ids"))
+        .from_subquery(inner, p.clone());
+    for column in order {
+        outer.order_by((p.clone(), Alias::new(*column)), Order::Desc);
+    }
+    outer.to_owned()
 }
 
 /// The job board's filters, with who is asking.
@@ -313,19 +344,21 @@ pub struct Filter {
     pub now: DateTime<Utc>,
 }
 
-/// One page of the job board, newest first (ids are UUIDv7: creation order), after `after`;
-/// `limit` rows (ask one more to tell whether more follow).
+/// One page of the job board as shown, newest first (ids are UUIDv7: creation order), after
+/// `after`; `limit` rows (ask one more to tell whether more follow). One statement.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &Filter,
     after: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<Model>, DbErr> {
+) -> Result<Vec<Shown>, DbErr> {
     let mut q = Entity::find().filter(conditions(filter)).limit(limit);
     if let Some(after) = after {
         q = q.filter(Column::Id.lt(after));
     }
-    q.order_by_desc(Column::Id).all(db).await
+    let inner = q.order_by_desc(Column::Id).into_query();
+    let page = shown_page(db.get_database_backend(), inner, &["id"]);
+    db.query_all(&page).await?.iter().map(Shown::from_row).collect()
 }
 
 /// Where a search result stands. A search answers the positions with every word in their
@@ -341,21 +374,14 @@ pub struct Place {
     pub id: Uuid,
 }
 
-#[derive(Debug, FromQueryResult)]
-struct IndexedRow {
-    #[sea_orm(nested)]
-    position: Model,
-    seq: i64,
-}
-
-/// One page of the positions matching `terms`, in the order of [`Place`], after `after`.
+/// One page of the positions matching `terms` as shown, in the order of [`Place`], after `after`.
 pub async fn search(
     db: &impl ConnectionTrait,
     filter: &Filter,
     terms: &SearchTerms,
     after: Option<Place>,
     limit: u64,
-) -> Result<Vec<(Model, Place)>, DbErr> {
+) -> Result<Vec<(Shown, Place)>, DbErr> {
     let fts5 = match db.get_database_backend() {
         DbBackend::Sqlite => match super::search::fts5_query(db, terms).await? {
             Some(query) => Some(query),
@@ -372,17 +398,15 @@ pub async fn search(
         };
         let want = limit - found.len() as u64;
         if let Some(fts5) = &fts5 {
-            let rows = sqlite_tier(db, filter, fts5, tier, start.map(|p| p.seq), want).await?;
-            found.extend(rows.into_iter().map(|r| {
-                let id = r.position.id;
-                (r.position, Place { tier, seq: r.seq, id })
-            }));
+            for (shown, seq) in sqlite_tier(db, filter, fts5, tier, start.map(|p| p.seq), want).await? {
+                let id = shown.position.id;
+                found.push((shown, Place { tier, seq, id }));
+            }
         } else {
-            let rows = pg_tier(db, filter, terms, tier, start.map(|p| p.id), want).await?;
-            found.extend(rows.into_iter().map(|m| {
-                let id = m.id;
-                (m, Place { tier, seq: 0, id })
-            }));
+            for shown in pg_tier(db, filter, terms, tier, start.map(|p| p.id), want).await? {
+                let id = shown.position.id;
+                found.push((shown, Place { tier, seq: 0, id }));
+            }
         }
         if found.len() as u64 >= limit {
             break;
@@ -478,7 +502,7 @@ async fn pg_tier(
     tier: u8,
     after: Option<Uuid>,
     want: u64,
-) -> Result<Vec<Model>, DbErr> {
+) -> Result<Vec<Shown>, DbErr> {
     use sea_orm::Iterable;
     let (Some(in_window), Some(anywhere)) = (tsquery_tier(terms, tier, "w"), tsquery_tier(terms, tier, "positions"))
     else {
@@ -502,19 +526,17 @@ async fn pg_tier(
         .order_by((w, Column::Id), Order::Desc)
         .limit(want)
         .to_owned();
-    let rows = db.query_all(&walk).await?;
-    let walked = rows
-        .iter()
-        .map(|r| Model::from_query_result(r, ""))
-        .collect::<Result<Vec<_>, _>>()?;
-    if walked.len() as u64 >= want {
-        return Ok(walked);
+    let backend = db.get_database_backend();
+    let rows = db.query_all(&shown_page(backend, walk, &["id"])).await?;
+    if rows.len() as u64 >= want {
+        return rows.iter().map(Shown::from_row).collect();
     }
-    after_cond(Entity::find().filter(conditions(filter)).filter(anywhere))
+    let matching = after_cond(Entity::find().filter(conditions(filter)).filter(anywhere))
         .order_by(Expr::cust("uuid_send(\"positions\".\"id\")"), Order::Desc)
         .limit(want)
-        .all(db)
-        .await
+        .into_query();
+    let rows = db.query_all(&shown_page(backend, matching, &["id"])).await?;
+    rows.iter().map(Shown::from_row).collect()
 }
 
 /// PostgreSQL: the condition of a search tier on `table`'s row (1: every word in the title;
@@ -532,7 +554,7 @@ fn tsquery_tier(terms: &SearchTerms, tier: u8, table: &str) -> Option<Expr> {
     }))
 }
 
-/// SQLite: one page of a search tier, in FTS5's index order (newest first), after the index
+/// SQLite: one page of a search tier as shown with each row's place in the index (`seq`), in FTS5's index order (newest first), after the index
 /// place `after`; FTS5 hands out matches in that order, so the page ends the walk.
 async fn sqlite_tier(
     db: &impl ConnectionTrait,
@@ -541,7 +563,7 @@ async fn sqlite_tier(
     tier: u8,
     after: Option<i64>,
     want: u64,
-) -> Result<Vec<IndexedRow>, DbErr> {
+) -> Result<Vec<(Shown, i64)>, DbErr> {
     let matching = fts5_tier(fts5, tier);
     let mut q = Entity::find().filter(conditions(filter)).limit(want);
     let select = QueryTrait::query(&mut q);
@@ -564,7 +586,11 @@ async fn sqlite_tier(
     if let Some(after) = after {
         select.and_where(seq.lt(after));
     }
-    q.into_model::<IndexedRow>().all(db).await
+    let page = shown_page(db.get_database_backend(), q.into_query(), &["seq"]);
+    let rows = db.query_all(&page).await?;
+    rows.iter()
+        .map(|row| Ok((Shown::from_row(row)?, row.try_get("", "seq")?)))
+        .collect()
 }
 
 /// SQLite: the FTS5 query of a search tier (1: every word in the title column; 0: the other

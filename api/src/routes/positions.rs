@@ -9,7 +9,10 @@ use crate::http::{self, Page, PageRequest, WholeNumber};
 use crate::notify;
 use crate::openapi::{string_enum, text};
 use crate::policy::{self, Action, Object};
-use crate::repo::{self, positions::Place};
+use crate::repo::{
+    self,
+    positions::{Place, Shown},
+};
 use crate::routes::stops::tour_zone;
 use crate::routes::tours::{is_public_status, visible_tour};
 use crate::state::AppState;
@@ -25,7 +28,6 @@ use jobtour_domain::tour::{TourStatus, end_of_day};
 use jobtour_domain::{DomainError, Fields};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -96,8 +98,14 @@ pub struct Position {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Position {
-    pub fn new(m: Model, stop_ids: Vec<Uuid>, employer_name: String) -> Self {
+impl From<Shown> for Position {
+    fn from(
+        Shown {
+            position: m,
+            employer_name,
+            stop_ids,
+        }: Shown,
+    ) -> Self {
         Self {
             id: m.id,
             organisation_id: m.organisation_id,
@@ -288,7 +296,7 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuer
         None => {
             let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
             let rows = repo::positions::list(db, &filter, page.after, page.limit + 1).await?;
-            http::page_of(rows, page.limit, |m| m.id, |m| m)
+            http::page_of(rows, page.limit, |s| s.position.id, |s| s)
         }
         Some(terms) => {
             let page = PageRequest::<(u8, i64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
@@ -298,7 +306,7 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuer
         }
     };
     Ok(Json(Page {
-        items: render(db, page.items).await?,
+        items: page.items.into_iter().map(Position::from).collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -359,7 +367,7 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewPo
     let written = written(&tour, fields, staffing, status)?;
     let model = repo::positions::insert(&tx, organisation_id, tour.id, &written).await?;
     let version = model.version;
-    let body = render_one(&tx, model).await?;
+    let body = read_back(&tx, model.id).await?;
     tx.commit().await?;
     Ok(http::created(format!("/api/v1/positions/{}", body.id), &body, version))
 }
@@ -372,12 +380,12 @@ pub async fn create(signed_in: SignedIn, state: Data<AppState>, body: Json<NewPo
 ))]
 #[get("/positions/{id}")]
 pub async fn get(state: Data<AppState>, actor: Actor, id: Path<Uuid>) -> ApiResult<HttpResponse> {
-    let shown = repo::positions::find_shown(state.db.conn(), id.into_inner())
+    let (shown, tour_status) = repo::positions::find_shown(state.db.conn(), id.into_inner())
         .await?
         .ok_or_else(|| ApiError::not_found("position"))?;
-    may_read(&actor, &shown.position, &shown.tour_status)?;
+    may_read(&actor, &shown.position, &tour_status)?;
     let version = shown.position.version;
-    let body = Position::new(shown.position, shown.stop_ids, shown.employer_name);
+    let body = Position::from(shown);
     Ok(http::ok_with_etag(&body, version))
 }
 
@@ -442,7 +450,7 @@ pub async fn update(
         notify::position_filled(&tx, &model, model.updated_at).await?;
     }
     let version = model.version;
-    let body = render_one(&tx, model).await?;
+    let body = read_back(&tx, model.id).await?;
     tx.commit().await?;
     Ok(http::ok_with_etag(&body, version))
 }
@@ -582,26 +590,10 @@ async fn locked(db: &impl ConnectionTrait, actor: &Actor, id: Uuid, action: Acti
     Ok((model, tour))
 }
 
-/// Positions as the API shows them: with their stops and employer's name, in two queries
-/// for the whole page.
-pub async fn render(db: &impl ConnectionTrait, models: Vec<Model>) -> ApiResult<Vec<Position>> {
-    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
-    let mut stops = repo::positions::stops_of(db, &ids).await?;
-    let org_ids: Vec<Uuid> = models.iter().map(|m| m.organisation_id).collect();
-    let names: HashMap<Uuid, String> = repo::organisations::names(db, &org_ids).await?;
-    Ok(models
-        .into_iter()
-        .map(|m| {
-            let stop_ids = stops.remove(&m.id).unwrap_or_default();
-            let name = names.get(&m.organisation_id).cloned().unwrap_or_default();
-            Position::new(m, stop_ids, name)
-        })
-        .collect())
-}
-
-async fn render_one(db: &impl ConnectionTrait, model: Model) -> ApiResult<Position> {
-    render(db, vec![model])
+/// A position as the API shows it, read back after a write (in its transaction): one statement.
+async fn read_back(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Position> {
+    let (shown, _) = repo::positions::find_shown(db, id)
         .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("a rendered position went missing"))
+        .ok_or_else(|| ApiError::internal("a written position went missing"))?;
+    Ok(Position::from(shown))
 }
