@@ -6,6 +6,8 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that editing the code does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
+# Build settings (SQLite's compile-time options, see .cargo/config.toml).
+COPY .cargo .cargo
 COPY domain/Cargo.toml domain/Cargo.toml
 COPY migrations/Cargo.toml migrations/Cargo.toml
 COPY api/Cargo.toml api/Cargo.toml
