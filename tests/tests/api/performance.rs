@@ -128,6 +128,17 @@ async fn list_queries_do_not_grow_with_the_page(app: TestApp) {
             assert_eq!(one, many, "{path}: {one} statements for one item, {many} for {n}");
         }
     }
+    // A page of the job board costs the statements of one position: its rows come with their
+    // employers' names and stops (the token's check is the same on both sides).
+    let board = expect_json(app.get("/api/v1/positions?limit=1", None).await, StatusCode::OK).await;
+    let position = board["items"][0]["id"].as_str().unwrap().to_owned();
+    let (page, n) = queries_of(&app, "/api/v1/positions?status=open&limit=200", "/api/v1/positions").await;
+    let (single, _) = queries_of(&app, &format!("/api/v1/positions/{position}"), "/api/v1/positions/{id}").await;
+    assert!(n >= 2, "the test needs a page of several positions, got {n}");
+    assert_eq!(
+        page, single,
+        "a page of {n} positions: {page} statements, one position: {single}"
+    );
     // A slot's bookings come on one page: an empty slot's list against a full one's.
     let empty = slots["items"]
         .as_array()
