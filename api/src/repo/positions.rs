@@ -313,20 +313,17 @@ fn shown_sql(backend: DbBackend, placeholder: &str) -> String {
 
 /// A page's statement (positions' columns, ordered by `order` and limited) wrapped so that the
 /// same statement answers each row as shown: the subqueries run for the page's rows only, after
-/// the inner statement has picked them, and never weigh on its sort. `order` names the inner
-/// statement's output columns it is sorted by, to keep the page's order.
-fn shown_page(backend: DbBackend, inner: SelectStatement, order: &[&'static str]) -> SelectStatement {
+/// the inner statement has picked them, and never weigh on its sort. `newest` names the inner
+/// statement's output column it is sorted by, descending, to keep the page's order.
+fn shown_page(backend: DbBackend, inner: SelectStatement, newest: &'static str) -> SelectStatement {
     let p = Alias::new("p");
-    let mut outer = Query::select();
-    outer
+    Query::select()
         .column((p.clone(), Asterisk))
         .expr_as(Expr::cust(EMPLOYER_NAME), Alias::new("employer_name"))
         .expr_as(Expr::cust(stop_ids(backend)), Alias::new("stop_ids"))
-        .from_subquery(inner, p.clone());
-    for column in order {
-        outer.order_by((p.clone(), Alias::new(*column)), Order::Desc);
-    }
-    outer.to_owned()
+        .from_subquery(inner, p.clone())
+        .order_by((p, Alias::new(newest)), Order::Desc)
+        .to_owned()
 }
 
 /// The job board's filters, with who is asking.
@@ -357,7 +354,7 @@ pub async fn list(
         q = q.filter(Column::Id.lt(after));
     }
     let inner = q.order_by_desc(Column::Id).into_query();
-    let page = shown_page(db.get_database_backend(), inner, &["id"]);
+    let page = shown_page(db.get_database_backend(), inner, "id");
     db.query_all(&page).await?.iter().map(Shown::from_row).collect()
 }
 
@@ -527,7 +524,7 @@ async fn pg_tier(
         .limit(want)
         .to_owned();
     let backend = db.get_database_backend();
-    let rows = db.query_all(&shown_page(backend, walk, &["id"])).await?;
+    let rows = db.query_all(&shown_page(backend, walk, "id")).await?;
     if rows.len() as u64 >= want {
         return rows.iter().map(Shown::from_row).collect();
     }
@@ -535,7 +532,7 @@ async fn pg_tier(
         .order_by(Expr::cust("uuid_send(\"positions\".\"id\")"), Order::Desc)
         .limit(want)
         .into_query();
-    let rows = db.query_all(&shown_page(backend, matching, &["id"])).await?;
+    let rows = db.query_all(&shown_page(backend, matching, "id")).await?;
     rows.iter().map(Shown::from_row).collect()
 }
 
@@ -586,7 +583,7 @@ async fn sqlite_tier(
     if let Some(after) = after {
         select.and_where(seq.lt(after));
     }
-    let page = shown_page(db.get_database_backend(), q.into_query(), &["seq"]);
+    let page = shown_page(db.get_database_backend(), q.into_query(), "seq");
     let rows = db.query_all(&page).await?;
     rows.iter()
         .map(|row| Ok((Shown::from_row(row)?, row.try_get("", "seq")?)))

@@ -296,19 +296,21 @@ pub async fn list(state: Data<AppState>, actor: Actor, query: Query<PositionQuer
         None => {
             let page = PageRequest::<Uuid>::parse(q.limit, q.cursor.as_deref())?;
             let rows = repo::positions::list(db, &filter, page.after, page.limit + 1).await?;
-            http::page_of(rows, page.limit, |s| s.position.id, |s| s)
+            http::page_of(rows, page.limit, |s| s.position.id, Position::from)
         }
         Some(terms) => {
             let page = PageRequest::<(u8, i64, Uuid)>::parse(q.limit, q.cursor.as_deref())?;
             let after = page.after.map(|(tier, seq, id)| Place { tier, seq, id });
             let rows = repo::positions::search(db, &filter, terms, after, page.limit + 1).await?;
-            http::page_of(rows, page.limit, |(_, p)| (p.tier, p.seq, p.id), |(m, _)| m)
+            http::page_of(
+                rows,
+                page.limit,
+                |(_, p)| (p.tier, p.seq, p.id),
+                |(s, _)| Position::from(s),
+            )
         }
     };
-    Ok(Json(Page {
-        items: page.items.into_iter().map(Position::from).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(Json(page))
 }
 
 /// Posts a position (organisers for any employer; a partner for its own organisation only).
