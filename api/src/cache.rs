@@ -8,9 +8,11 @@
 //!   generation before its answer leaves, and entries of an older generation are not served;
 //! - on PostgreSQL it also sends `NOTIFY jobtour_cache`, on which every other instance, which
 //!   `LISTEN`s, moves to a new generation too, and answers only once its own notification came
-//!   back through PostgreSQL (which hands it to every listener at once); while an instance's
-//!   listening connection is down it serves nothing from memory. What is left is the other
-//!   instance's handling of a notification already on its socket: microseconds, not a promise;
+//!   back through PostgreSQL; while an instance's listening connection is down it serves
+//!   nothing from memory. What is left is a window, not a promise: PostgreSQL signals every
+//!   listening backend at commit and each passes the message on when it gets to run, then the
+//!   other instance handles it; microseconds on an idle machine, a few milliseconds seen on
+//!   two busy cores running the test suite;
 //! - a read that began before a write's new generation is not stored (it may have read the old
 //!   rows), and entries are dropped after [`MAX_AGE`] in any case (positions close by the clock,
 //!   not only by writes).
