@@ -311,7 +311,7 @@ fn shown_sql(backend: DbBackend, placeholder: &str) -> String {
     )
 }
 
-/// A page's statement (positions' columns, ordered by `order` and limited) wrapped so that the
+/// A page's statement (positions' columns, ordered and limited) wrapped so that the
 /// same statement answers each row as shown: the subqueries run for the page's rows only, after
 /// the inner statement has picked them, and never weigh on its sort. `newest` names the inner
 /// statement's output column it is sorted by, descending, to keep the page's order.
@@ -551,8 +551,9 @@ fn tsquery_tier(terms: &SearchTerms, tier: u8, table: &str) -> Option<Expr> {
     }))
 }
 
-/// SQLite: one page of a search tier as shown with each row's place in the index (`seq`), in FTS5's index order (newest first), after the index
-/// place `after`; FTS5 hands out matches in that order, so the page ends the walk.
+/// SQLite: one page of a search tier as shown, with each row's place in the index (`seq`), in
+/// FTS5's index order (newest first), after the index place `after`; FTS5 hands out matches in
+/// that order, so the page ends the walk.
 async fn sqlite_tier(
     db: &impl ConnectionTrait,
     filter: &Filter,

@@ -119,12 +119,12 @@ pub fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
-/// The ids a list answers, following every cursor.
 /// The ids a public search `q` (URL-encoded) finds, through every page of `limit`.
 async fn searched(app: &TestApp, q: String, limit: u32) -> Vec<String> {
     all_ids(app, &format!("/api/v1/positions?q={q}&limit={limit}"), None).await
 }
 
+/// The ids a list answers, following every cursor.
 pub async fn all_ids(app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
