@@ -1,11 +1,13 @@
 //! Stops of a tour.
 
+use crate::entities::position_stop;
 use crate::entities::stop::{ActiveModel, Column, Entity, Model};
 use crate::http::PageRequest;
 use chrono::{DateTime, Utc};
 use jobtour_domain::tour::{StopFields, StopTimes};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Query,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -51,6 +53,21 @@ pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMa
 pub async fn all_for_tour(db: &impl ConnectionTrait, tour_id: Uuid) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::TourId.eq(tour_id))
+        .order_by_asc(Column::ArrivesAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}
+
+/// The stops of a position, in itinerary order (arrival, then id, as `positions::stops_of`).
+pub async fn of_position(db: &impl ConnectionTrait, position_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    let at = Query::select()
+        .column(position_stop::Column::StopId)
+        .from(position_stop::Entity)
+        .and_where(position_stop::Column::PositionId.eq(position_id))
+        .to_owned();
+    Entity::find()
+        .filter(Column::Id.in_subquery(at))
         .order_by_asc(Column::ArrivesAt)
         .order_by_asc(Column::Id)
         .all(db)

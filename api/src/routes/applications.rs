@@ -314,15 +314,12 @@ async fn apply(
     )?;
     let tour_status = TourStatus::parse(&tour.status).map_err(|e| ApiError::internal(e.message))?;
     accepts_applications(tour_status, status, position.closes_at, repo::now())?;
-    let stops = repo::positions::stops_of(&tx, &[position.id])
-        .await?
-        .remove(&position.id)
-        .unwrap_or_default();
+    let target = Target::read(&tx, position, tour).await?;
     let secret = claim.map_or_else(auth::random_bytes, Claim::secret);
-    let (model, token) = register(&tx, state, &position, &stops, b, "web", secret).await?;
-    let version = model.version;
-    let location = format!("/api/v1/applications/{}", model.id);
-    let mut body = render_one(&tx, model, Viewer::Candidate).await?;
+    let registered = register(&tx, state, &target, b, "web", secret).await?;
+    let version = registered.model.version;
+    let location = format!("/api/v1/applications/{}", registered.model.id);
+    let mut body = registered.shown;
     if let Some(claim) = claim {
         let stored = serde_json::to_value(&body).map_err(ApiError::internal)?;
         claim
@@ -337,22 +334,72 @@ async fn apply(
             .await?;
     }
     tx.commit().await?;
-    body.access_token = Some(token);
+    body.access_token = Some(registered.token);
     Ok(http::created(location, &body, version))
 }
 
-/// Registers a candidate's application to `position` (whose stops are `stops`) in `tx`: the
-/// fields checked, the access token made from `secret`, the duplicate rule (409
-/// `duplicate_application`), the acknowledgement e-mail queued. The application and its token.
+/// A position a candidate applies to, with what showing the application needs: its tour, its
+/// stops in itinerary order and its employer's name. Read once, before the application is
+/// made, it shows the new application without reading it back.
+pub struct Target {
+    pub position: position::Model,
+    pub tour: tour::Model,
+    pub stops: Vec<stop::Model>,
+    pub employer_name: String,
+}
+
+impl Target {
+    /// `position` (of `tour`) with its stops and its employer's name: two queries.
+    pub async fn read(db: &impl ConnectionTrait, position: position::Model, tour: tour::Model) -> ApiResult<Self> {
+        let stops = repo::stops::of_position(db, position.id).await?;
+        let employer_name = repo::organisations::names(db, &[position.organisation_id])
+            .await?
+            .remove(&position.organisation_id)
+            .unwrap_or_default();
+        Ok(Self {
+            position,
+            tour,
+            stops,
+            employer_name,
+        })
+    }
+
+    /// Whether the position is offered at this stop.
+    pub fn offers(&self, stop_id: Uuid) -> bool {
+        self.stops.iter().any(|s| s.id == stop_id)
+    }
+
+    fn applied(&self) -> ApiResult<AppliedPosition> {
+        applied(
+            &self.position,
+            &self.tour,
+            &self.employer_name,
+            self.stops.iter().cloned(),
+        )
+    }
+}
+
+/// A new application: the stored row, the application as the candidate sees it (without its
+/// access token, which the caller adds once the transaction is committed) and that token.
+pub struct Registered {
+    pub model: Model,
+    pub shown: Application,
+    pub token: String,
+}
+
+/// Registers a candidate's application to `target` in `tx`: the fields checked, the access
+/// token made from `secret`, the duplicate rule (409 `duplicate_application`), the
+/// acknowledgement e-mail queued.
 pub async fn register(
     tx: &DatabaseTransaction,
     state: &AppState,
-    position: &position::Model,
-    stops: &[Uuid],
+    target: &Target,
     b: NewApplication,
     source: &str,
     secret: [u8; 32],
-) -> ApiResult<(Model, String)> {
+) -> ApiResult<Registered> {
+    let position = &target.position;
+    let stops: Vec<Uuid> = target.stops.iter().map(|s| s.id).collect();
     let fields = ApplicationFields::parse(
         ApplicationInput {
             first_name: b.first_name,
@@ -363,7 +410,7 @@ pub async fn register(
             preferred_stop_id: b.preferred_stop_id,
             consent: b.consent,
         },
-        stops,
+        &stops,
     )?;
     let (token, token_hash) = auth::candidate_token(secret);
     let now = repo::now();
@@ -377,7 +424,7 @@ pub async fn register(
         source,
         now,
     };
-    let (model, _) = repo::applications::insert(tx, new)
+    let (model, submitted) = repo::applications::insert(tx, new)
         .await
         .map_err(|e| match violation(&e) {
             Some(Violation::Unique) => ApiError::conflict(
@@ -388,7 +435,8 @@ pub async fn register(
         })?;
     let link = notify::mail::self_service_link(&state.settings.notify.public_url, model.id, &token);
     notify::application_received(tx, &model, &link, now).await?;
-    Ok((model, token))
+    let shown = application(model.clone(), target.applied()?, vec![submitted], Viewer::Candidate);
+    Ok(Registered { model, shown, token })
 }
 
 /// The hiring pipeline: the applications to a partner's own positions (everything for
@@ -828,25 +876,30 @@ fn applied_position(
     tours: &HashMap<Uuid, tour::Model>,
     names: &HashMap<Uuid, String>,
 ) -> ApiResult<AppliedPosition> {
-    let tz = tour_zone(
-        tours
-            .get(&p.tour_id)
-            .ok_or_else(|| ApiError::internal("a position's tour is gone"))?,
-    )?;
+    let tour = tours
+        .get(&p.tour_id)
+        .ok_or_else(|| ApiError::internal("a position's tour is gone"))?;
+    let name = names.get(&p.organisation_id).map_or("", String::as_str);
+    let at = stops_by_position.get(&p.id).into_iter().flatten();
+    applied(p, tour, name, at.filter_map(|id| stops.get(id).cloned()))
+}
+
+/// The position `p` (of `tour`) as an application shows it, with its `stops` in itinerary order.
+fn applied(
+    p: &position::Model,
+    tour: &tour::Model,
+    employer_name: &str,
+    stops: impl Iterator<Item = stop::Model>,
+) -> ApiResult<AppliedPosition> {
+    let tz = tour_zone(tour)?;
     Ok(AppliedPosition {
         id: p.id,
         title: p.title.clone(),
         organisation_id: p.organisation_id,
-        employer_name: names.get(&p.organisation_id).cloned().unwrap_or_default(),
+        employer_name: employer_name.to_owned(),
         tour_id: p.tour_id,
         status: p.status.clone(),
-        stops: stops_by_position
-            .get(&p.id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| stops.get(id).cloned())
-            .map(|s| Stop::in_zone(s, tz))
-            .collect(),
+        stops: stops.map(|s| Stop::in_zone(s, tz)).collect(),
     })
 }
 

@@ -15,7 +15,7 @@ use crate::live::CheckinEvent;
 use crate::openapi::text;
 use crate::policy::{self, Action, Object};
 use crate::repo;
-use crate::routes::applications::{self, Application, NewApplication, Viewer};
+use crate::routes::applications::{self, Application, NewApplication};
 use crate::routes::stops::tour_zone;
 use crate::routes::tours::is_public;
 use crate::state::AppState;
@@ -478,14 +478,12 @@ pub async fn register_walk_in(
         .await?
         .filter(|p| p.tour_id == desk.stop.tour_id)
         .ok_or_else(not_here)?;
-    let stops = repo::positions::stops_of(&tx, &[position.id])
-        .await?
-        .remove(&position.id)
-        .unwrap_or_default();
-    if !stops.contains(&desk.stop.id) {
+    let target = applications::Target::read(&tx, position, desk.tour.clone()).await?;
+    if !target.offers(desk.stop.id) {
         return Err(not_here());
     }
     let tour_status = TourStatus::parse(&desk.tour.status).map_err(|e| ApiError::internal(e.message))?;
+    let position = &target.position;
     let status = PositionStatus::parse(&position.status).map_err(|e| ApiError::internal(e.message))?;
     accepts_applications(tour_status, status, position.closes_at, now)?;
     let candidate = NewApplication {
@@ -497,24 +495,16 @@ pub async fn register_walk_in(
         preferred_stop_id: Some(desk.stop.id),
         consent: b.consent,
     };
-    let (model, token) = applications::register(
-        &tx,
-        &state,
-        &position,
-        &stops,
-        candidate,
-        "walk_in",
-        auth::random_bytes(),
-    )
-    .await?;
-    let (checkin, _) = repo::checkins::record(&tx, desk.new_checkin(&model, now, true)).await?;
-    let event = event(&tx, &checkin, &model).await?;
+    let registered = applications::register(&tx, &state, &target, candidate, "walk_in", auth::random_bytes()).await?;
+    let model = &registered.model;
+    let (checkin, _) = repo::checkins::record(&tx, desk.new_checkin(model, now, true)).await?;
+    let event = event(&tx, &checkin, model).await?;
     let location = format!("/api/v1/applications/{}", model.id);
-    let mut application = applications::render_one(&tx, model, Viewer::Candidate).await?;
+    let mut application = registered.shown;
     let checkin = desk.render_one(&tx, checkin).await?;
     tx.commit().await?;
     state.live.publish(event).await;
-    application.access_token = Some(token);
+    application.access_token = Some(registered.token);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(WalkIn { application, checkin }))
