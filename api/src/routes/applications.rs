@@ -343,9 +343,9 @@ async fn apply(
 /// made, it shows the new application without reading it back.
 pub struct Target {
     pub position: position::Model,
-    pub tour: tour::Model,
-    pub stops: Vec<stop::Model>,
-    pub employer_name: String,
+    tour: tour::Model,
+    stops: Vec<stop::Model>,
+    employer_name: String,
 }
 
 impl Target {
