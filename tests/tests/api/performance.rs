@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 both!(
     list_queries_do_not_grow_with_the_page,
-    applying_costs_its_writes_and_four_reads,
+    applying_does_not_read_its_application_back,
     public_reads_carry_an_etag_and_answer_304,
     a_write_is_seen_by_the_next_public_read,
     the_scaled_demo_loads_idempotently,
@@ -164,7 +164,7 @@ async fn list_queries_do_not_grow_with_the_page(app: TestApp) {
 /// its stops and its employer's name, writes the application, its history line and the e-mail,
 /// looks up the employer's webhooks, and shows the new application from what it holds, without
 /// reading it back: eight statements (reading it back made sixteen).
-async fn applying_costs_its_writes_and_four_reads(app: TestApp) {
+async fn applying_does_not_read_its_application_back(app: TestApp) {
     jobtour_api::demo::load(&app.db).await.unwrap();
     let board = expect_json(app.get("/api/v1/positions?limit=1", None).await, StatusCode::OK).await;
     let position = board["items"][0]["id"].as_str().unwrap().to_owned();
